@@ -1,0 +1,122 @@
+"""The estimator protocol: how a candidate architecture is judged.
+
+Every estimator has ``evaluate(arch, *, parent=None, fidelity=None) -> Result`` and
+``evaluate_many(archs, ...) -> list[Result]``. ``parent`` is the architecture the
+candidate was derived from (for weight inheritance); ``fidelity`` overrides the
+estimator's default budget per candidate (epochs for training estimators and
+tables), as used by successive halving. A candidate that fails becomes a
+``Result`` with ``status="failed"`` and the reason in ``error``; it never raises.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["Result", "Estimator"]
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of evaluating one architecture.
+
+    Attributes
+    ----------
+    score : float
+        Higher is better: validation accuracy as a fraction for training estimators
+        and tables, the proxy's value for zero-cost estimators. NaN when failed.
+    cost : float
+        Seconds spent: measured, or simulated for tables.
+    metrics : dict
+        Anything else measured (test accuracy, params, FLOPs, per-epoch curve, ...).
+    status : str
+        ``"ok"`` or ``"failed"``.
+    error : str or None
+        Why it failed.
+
+    Examples
+    --------
+    >>> Result(score=0.9, cost=1.5).ok
+    True
+    >>> Result.failed("loss became NaN").status
+    'failed'
+    """
+
+    score: float = math.nan
+    cost: float = 0.0
+    metrics: dict = field(default_factory=dict)
+    status: str = "ok"
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @classmethod
+    def failed(cls, error: str, cost: float = 0.0, metrics: dict | None = None) -> "Result":
+        return cls(score=math.nan, cost=cost, metrics=dict(metrics or {}), status="failed", error=str(error))
+
+    def to_dict(self) -> dict:
+        return {"score": self.score, "cost": self.cost, "metrics": dict(self.metrics),
+                "status": self.status, "error": self.error}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Result":
+        return cls(score=d.get("score", math.nan), cost=d.get("cost", 0.0), metrics=dict(d.get("metrics") or {}),
+                   status=d.get("status", "ok"), error=d.get("error"))
+
+
+class Estimator(ABC):
+    """Base class of performance estimators.
+
+    Subclasses implement ``_evaluate(arch, parent, fidelity) -> Result`` (raising is
+    fine: :meth:`evaluate` turns exceptions and non-finite scores into failed
+    results), a ``fidelity`` property describing what the estimator stands for, and
+    may override ``_evaluate_many`` to batch.
+    """
+
+    @property
+    def fidelity(self) -> str:
+        """A short description of what this estimator stands for (e.g. '4 epochs at 8x8')."""
+        return type(self).__name__
+
+    @abstractmethod
+    def _evaluate(self, arch, parent=None, fidelity=None) -> Result:
+        """Evaluate one architecture; may raise."""
+
+    def evaluate(self, arch, *, parent=None, fidelity=None) -> Result:
+        """Judge one architecture; failures come back as ``Result.failed``, never raised."""
+        start = time.perf_counter()
+        try:
+            result = self._evaluate(arch, parent=parent, fidelity=fidelity)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as err:  # a failing candidate is recorded, the search goes on
+            return Result.failed(f"{type(err).__name__}: {err}", cost=time.perf_counter() - start)
+        return _checked(result)
+
+    def _evaluate_many(self, archs, parents, fidelity) -> list[Result]:
+        return [self.evaluate(a, parent=p, fidelity=fidelity) for a, p in zip(archs, parents)]
+
+    def evaluate_many(self, archs: Sequence, *, parents: Sequence | None = None, fidelity=None) -> list[Result]:
+        """Judge many architectures (batched where the estimator can); one Result each, in order."""
+        archs = list(archs)
+        parents = [None] * len(archs) if parents is None else list(parents)
+        if len(parents) != len(archs):
+            from ..errors import InvalidArgumentError
+
+            raise InvalidArgumentError(f"parents must have one entry per arch ({len(archs)}), got {len(parents)}")
+        return [_checked(r) for r in self._evaluate_many(archs, parents, fidelity)]
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and not k.endswith("_"))
+        return f"{type(self).__name__}({params})"
+
+
+def _checked(result: Result) -> Result:
+    if result.status == "ok" and not (isinstance(result.score, (int, float)) and math.isfinite(result.score)):
+        return Result.failed(f"non-finite score {result.score!r}", cost=result.cost, metrics=result.metrics)
+    return result

@@ -1,0 +1,265 @@
+"""The search-space protocol shared by every space, built-in or user-defined.
+
+A space describes its members as a fixed sequence of **decisions**, each a name and
+a tuple of choices. An architecture is the tuple of choices made (its
+``decisions``). From that small core (``decisions``, ``from_decisions``,
+``to_decisions``, ``build``) this base class derives sampling, mutation,
+neighbourhoods, one-hot encoding, enumeration and indexing, so a new space needs
+only a few lines (see ``docs`` in :class:`Space`). Strategies such as REINFORCE
+and MCTS walk the same decision sequence.
+
+Spaces never import torch at module import time; ``build`` does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from ..errors import InvalidArchitectureError, InvalidArgumentError, UnknownNameError
+
+__all__ = ["Architecture", "Space", "Decision"]
+
+
+class Decision(tuple):
+    """A named decision: ``Decision(name, choices)``; behaves as ``(name, choices)``."""
+
+    def __new__(cls, name: str, choices: Sequence[object]):
+        return super().__new__(cls, (name, tuple(choices)))
+
+    @property
+    def name(self) -> str:
+        return self[0]
+
+    @property
+    def choices(self) -> tuple:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"Decision({self.name!r}, {self.choices!r})"
+
+
+class Architecture(ABC):
+    """An immutable, hashable member of a search space: plain data, not a network.
+
+    Subclasses define ``decisions`` (the tuple of choices), ``__str__`` and
+    ``to_networkx``. Equality and hashing use the class and ``decisions``.
+    """
+
+    __slots__ = ()
+
+    @property
+    @abstractmethod
+    def decisions(self) -> tuple:
+        """The choices that define this architecture, one per decision of its space."""
+
+    @abstractmethod
+    def to_networkx(self):
+        """This architecture as a ``networkx.DiGraph``."""
+
+    def to_json(self) -> str:
+        """A JSON string that the space's ``from_json`` reads back."""
+        return json.dumps({"type": type(self).__name__, "decisions": list(self.decisions)})
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.decisions == self.decisions
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.decisions))
+
+    def __lt__(self, other: "Architecture") -> bool:  # deterministic sorting
+        return str(self) < str(other)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable; use the space's mutate()")
+
+    def _repr_png_(self):
+        """Draw in Jupyter (PNG, so that the picture survives on GitHub and nbval)."""
+        import io
+
+        import matplotlib
+
+        from ..draw import draw
+
+        with matplotlib.rc_context({"figure.dpi": 80}):
+            import matplotlib.pyplot as plt
+
+            fig, ax = plt.subplots(figsize=(5, 3))
+            draw(self, ax=ax)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", bbox_inches="tight")
+            plt.close(fig)
+        return buf.getvalue()
+
+
+class Space(ABC):
+    """Base class of search spaces.
+
+    A subclass implements:
+
+    - ``decisions`` (property): a list of :class:`Decision` ``(name, choices)``;
+    - ``from_decisions(values)`` -> :class:`Architecture`, and ``to_decisions(arch)``;
+    - ``from_string(text)`` (the inverse of ``str(arch)``);
+    - ``build(arch, num_classes=10, in_channels=1, **kwargs)`` -> ``torch.nn.Module``.
+
+    It then gets ``sample``, ``mutate``, ``neighbors``, ``encode``, ``enumerate``,
+    ``len``, ``index``, ``space[i]``, ``in`` and ``from_json`` for free; override any of
+    them where the space knows better (e.g. to skip invalid combinations).
+    ``canonical(arch)`` defaults to ``str(arch)``: override it where distinct
+    architectures compute the same function.
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> space = nv.CellSpace()
+    >>> a = space.sample(seed=0)
+    >>> a == space.from_string(str(a)) and a == space[space.index(a)]
+    True
+    """
+
+    # -- the core a space defines -------------------------------------------------
+    @property
+    @abstractmethod
+    def decisions(self) -> list[Decision]:
+        """The sequence of decisions that define a member of this space."""
+
+    @abstractmethod
+    def from_decisions(self, values: Sequence[object]) -> Architecture:
+        """The architecture for one choice per decision."""
+
+    def to_decisions(self, arch: Architecture) -> tuple:
+        """The choices of ``arch``, one per decision."""
+        return tuple(self._check_member(arch).decisions)
+
+    @abstractmethod
+    def from_string(self, text: str) -> Architecture:
+        """Read an architecture back from ``str(arch)``."""
+
+    @abstractmethod
+    def build(self, arch: Architecture, num_classes: int = 10, in_channels: int = 1, **kwargs):
+        """A ``torch.nn.Module`` for ``arch``."""
+
+    # -- derived ------------------------------------------------------------------
+    def _check_member(self, arch: Architecture) -> Architecture:
+        if not isinstance(arch, Architecture):
+            if isinstance(arch, str):
+                return self.from_string(arch)
+            raise InvalidArchitectureError(
+                f"expected an Architecture of {type(self).__name__} (or its string), got {arch!r}"
+            )
+        if arch not in self:
+            raise InvalidArchitectureError(f"{arch!r} is not a member of {self!r}")
+        return arch
+
+    def __contains__(self, arch: object) -> bool:
+        if not isinstance(arch, Architecture):
+            return False
+        values = arch.decisions
+        decisions = self.decisions
+        return len(values) == len(decisions) and all(
+            v in d.choices for v, d in zip(values, decisions)
+        )
+
+    def _valid(self, values: tuple) -> bool:
+        """Whether a full decision tuple is a valid member; override to exclude some."""
+        return True
+
+    def __len__(self) -> int:
+        if type(self)._valid is Space._valid:
+            return math.prod(len(d.choices) for d in self.decisions)
+        return sum(1 for _ in self.enumerate())
+
+    def enumerate(self) -> Iterator[Architecture]:
+        """Every member, in index order."""
+        for values in itertools.product(*(d.choices for d in self.decisions)):
+            if self._valid(values):
+                yield self.from_decisions(values)
+
+    def index(self, arch: Architecture) -> int:
+        """The position of ``arch`` in :meth:`enumerate` (mixed radix over decisions)."""
+        values = self.to_decisions(arch)
+        if type(self)._valid is not Space._valid:
+            for i, member in enumerate(self.enumerate()):
+                if member == arch:
+                    return i
+            raise InvalidArchitectureError(f"{arch!r} is not a member of {self!r}")
+        idx = 0
+        for v, d in zip(values, self.decisions):
+            idx = idx * len(d.choices) + d.choices.index(v)
+        return idx
+
+    def __getitem__(self, i: int) -> Architecture:
+        n = len(self)
+        if not isinstance(i, (int, np.integer)) or not -n <= i < n:
+            raise InvalidArgumentError(f"index must be an integer in [{-n}, {n}), got {i!r}")
+        i = int(i) % n
+        if type(self)._valid is not Space._valid:
+            return next(itertools.islice(self.enumerate(), i, None))
+        values = []
+        for d in reversed(self.decisions):
+            i, r = divmod(i, len(d.choices))
+            values.append(d.choices[r])
+        return self.from_decisions(tuple(reversed(values)))
+
+    def sample(self, seed=None) -> Architecture:
+        """A uniformly random member. ``seed``: an int, ``None`` or a ``numpy.random.Generator``."""
+        rng = np.random.default_rng(seed)
+        while True:
+            values = tuple(d.choices[rng.integers(len(d.choices))] for d in self.decisions)
+            if self._valid(values):
+                return self.from_decisions(values)
+
+    def neighbors(self, arch: Architecture) -> list[Architecture]:
+        """Every valid member that differs from ``arch`` in exactly one decision."""
+        values = list(self.to_decisions(arch))
+        out = []
+        for k, d in enumerate(self.decisions):
+            for c in d.choices:
+                if c == values[k]:
+                    continue
+                cand = tuple(values[:k] + [c] + values[k + 1:])
+                if self._valid(cand):
+                    out.append(self.from_decisions(cand))
+        return out
+
+    def mutate(self, arch: Architecture, seed=None) -> Architecture:
+        """A random neighbour of ``arch``: exactly one decision changes."""
+        rng = np.random.default_rng(seed)
+        options = self.neighbors(arch)
+        if not options:
+            raise InvalidArchitectureError(f"{arch!r} has no neighbour to mutate to")
+        return options[rng.integers(len(options))]
+
+    def encode(self, arch: Architecture, kind: str = "onehot") -> np.ndarray:
+        """A numeric vector for ``arch``; ``kind="onehot"``: one block per decision."""
+        if kind != "onehot":
+            raise UnknownNameError(f"unknown encoding {kind!r}; accepted: 'onehot'")
+        values = self.to_decisions(arch)
+        parts = []
+        for v, d in zip(values, self.decisions):
+            block = np.zeros(len(d.choices), dtype=np.float32)
+            block[d.choices.index(v)] = 1.0
+            parts.append(block)
+        return np.concatenate(parts)
+
+    def canonical(self, arch: Architecture) -> str:
+        """A form equal for architectures that compute the same function (here: ``str``)."""
+        return str(self._check_member(arch))
+
+    def from_json(self, text: str) -> Architecture:
+        """Read an architecture back from :meth:`Architecture.to_json`."""
+        try:
+            payload = json.loads(text)
+            values = payload["decisions"]
+        except (ValueError, KeyError, TypeError) as err:
+            raise InvalidArchitectureError(
+                f"not an architecture JSON string (expected {{'decisions': [...]}}): {text!r}"
+            ) from err
+        values = tuple(tuple(v) if isinstance(v, list) else v for v in values)
+        arch = self.from_decisions(values)
+        return self._check_member(arch)

@@ -1,0 +1,87 @@
+"""The strategy protocol: ask for a candidate, tell its result.
+
+A strategy proposes architectures of a space (``ask``) and learns from their
+results (``tell``). It owns a ``numpy.random.Generator`` (``rng_``) made from its
+``seed`` and never touches global random state, so the same seed gives the same
+sequence of asks for the same results. Several asks may be outstanding before
+their tells arrive (parallel workers), and tells may come back in any order.
+
+``context(arch)`` tells the search loop how to evaluate an asked candidate: its
+``parent`` (for weight inheritance) and ``fidelity`` (epochs, for multi-fidelity
+strategies); both optional.
+
+``state_dict()`` returns JSON-serialisable state (architectures as strings) and
+``load_state_dict`` restores it, so a journaled search resumes exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+__all__ = ["Strategy"]
+
+
+class Strategy(ABC):
+    """Base class of search strategies (ask/tell).
+
+    Parameters
+    ----------
+    space : Space
+        Any space implementing :class:`nasviz.spaces.Space`.
+    seed : int or None
+        Seeds the strategy's own generator ``rng_``.
+
+    Subclasses take further keyword-only arguments, store them unchanged under the
+    same names, and keep learned state in attributes ending in ``_``.
+    """
+
+    def __init__(self, space, *, seed=None):
+        self.space = space
+        self.seed = seed
+        self.rng_ = np.random.default_rng(seed)
+        self.n_asked_ = 0
+        self.n_told_ = 0
+
+    @abstractmethod
+    def ask(self):
+        """The next architecture to evaluate."""
+
+    def tell(self, arch, result) -> None:
+        """Learn from ``result`` (a :class:`nasviz.Result`) for an asked ``arch``."""
+        self.n_told_ += 1
+
+    def context(self, arch) -> dict:
+        """How to evaluate ``arch``: optional ``parent`` and ``fidelity`` keys."""
+        return {}
+
+    @property
+    def finished(self) -> bool:
+        """True when the strategy has nothing more to propose (e.g. an exhausted grid)."""
+        return False
+
+    # -- state ---------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """JSON-serialisable state, enough to continue exactly where this left off."""
+        return {"rng": copy.deepcopy(self.rng_.bit_generator.state),
+                "n_asked": self.n_asked_, "n_told": self.n_told_}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.rng_ = np.random.default_rng()
+        self.rng_.bit_generator.state = copy.deepcopy(state["rng"])
+        self.n_asked_ = state["n_asked"]
+        self.n_told_ = state["n_told"]
+
+    # helpers for subclasses: architectures travel as strings in state dicts
+    def _arch_to_state(self, arch):
+        return None if arch is None else str(arch)
+
+    def _arch_from_state(self, text):
+        return None if text is None else self.space.from_string(text)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
+        return f"{type(self).__name__}({params})"
