@@ -1,0 +1,210 @@
+"""Small datasets that ship with their packages, and the low-fidelity views of them.
+
+``digits`` is scikit-learn's handwritten digits (1,797 8x8 grey images, 10 classes,
+bundled with scikit-learn: nothing downloads). It is split once, stratified and
+with a fixed seed, into train / validation / test parts. Searches select on
+validation; test is kept apart for reporting.
+
+Two performance-estimation proxies are plain arguments:
+
+- ``resolution`` < 8 averages pixel blocks (area interpolation): lower-resolution data;
+- ``subset`` < 1 keeps a stratified fraction of the training part: less data.
+
+Examples
+--------
+>>> import nasviz as nv
+>>> d = nv.data.digits()
+>>> d.X_train.shape[1:], d.num_classes
+(torch.Size([1, 8, 8]), 10)
+>>> len(d.y_train), len(d.y_val), len(d.y_test)
+(1077, 360, 360)
+>>> nv.data.digits(resolution=4, subset=0.5).X_train.shape
+torch.Size([537, 1, 4, 4])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .errors import InvalidArgumentError, ShapeError
+
+__all__ = ["Data", "digits", "from_tensors", "from_dataset", "SPLIT_SEED"]
+
+SPLIT_SEED = 20201  # the fixed seed of every train/validation/test split
+
+
+@dataclass(frozen=True, eq=False)
+class Data:
+    """Train / validation / test tensors of an image classification task.
+
+    ``X_*`` are float32 tensors shaped (N, C, H, W); ``y_*`` int64 class labels.
+    """
+
+    X_train: object
+    y_train: object
+    X_val: object
+    y_val: object
+    X_test: object
+    y_test: object
+    num_classes: int
+    name: str = "custom"
+    info: dict = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one image."""
+        return tuple(int(s) for s in self.X_train.shape[1:])
+
+    @property
+    def in_channels(self) -> int:
+        return self.input_shape[0]
+
+    def to(self, device) -> "Data":
+        """The same data on ``device`` (a torch device or its name)."""
+        moved = {k: getattr(self, k).to(device) for k in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")}
+        return replace(self, **moved)
+
+    def __repr__(self) -> str:
+        c, h, w = self.input_shape
+        extra = "".join(f", {k}={v!r}" for k, v in self.info.items())
+        return (f"Data({self.name!r}, {c}x{h}x{w}, classes={self.num_classes}, train={len(self.y_train)}, "
+                f"val={len(self.y_val)}, test={len(self.y_test)}{extra})")
+
+
+def _split_indices(y: np.ndarray, val_fraction: float, test_fraction: float):
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(y))
+    rest, test = train_test_split(idx, test_size=test_fraction, stratify=y, random_state=SPLIT_SEED)
+    train, val = train_test_split(rest, test_size=val_fraction / (1 - test_fraction), stratify=y[rest],
+                                  random_state=SPLIT_SEED)
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
+def _stratified_subset(y: np.ndarray, subset: float, seed) -> np.ndarray:
+    """Indices of a stratified fraction ``subset`` of ``y`` (at least one per class)."""
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        n = max(1, int(round(subset * len(members))))
+        keep.append(rng.choice(members, size=n, replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+def _check_fraction(name: str, value, *, low_open=True) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1
+    if not ok:
+        raise InvalidArgumentError(f"{name} must be a fraction in (0, 1], got {value!r}")
+    return float(value)
+
+
+def _build(X: np.ndarray, y: np.ndarray, *, resolution, subset, seed, val_fraction, test_fraction,
+           num_classes, name, info) -> Data:
+    import torch
+    import torch.nn.functional as F
+
+    subset = _check_fraction("subset", subset)
+    for label, frac in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not (isinstance(frac, (int, float)) and 0 < frac < 1):
+            raise InvalidArgumentError(f"{label} must be in (0, 1), got {frac!r}")
+    if val_fraction + test_fraction >= 1:
+        raise InvalidArgumentError(
+            f"val_fraction + test_fraction must leave training data, got {val_fraction} + {test_fraction}")
+    h = X.shape[-1]
+    if resolution is not None:
+        if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 1 <= resolution <= h:
+            raise InvalidArgumentError(f"resolution must be an integer in [1, {h}] (the images are {h}x{h}), "
+                                       f"got {resolution!r}")
+    train, val, test = _split_indices(y, val_fraction, test_fraction)
+    if subset < 1:
+        train = train[_stratified_subset(y[train], subset, seed)]
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    if resolution is not None and resolution != h:
+        Xt = F.interpolate(Xt, size=(int(resolution), int(resolution)), mode="area")
+    yt = torch.as_tensor(y, dtype=torch.int64)
+    pick = lambda idx: torch.as_tensor(idx, dtype=torch.int64)  # noqa: E731
+    info = dict(info)
+    if resolution is not None:
+        info["resolution"] = int(resolution)
+    info.update(subset=subset, seed=seed)
+    return Data(Xt[pick(train)].contiguous(), yt[pick(train)], Xt[pick(val)].contiguous(), yt[pick(val)],
+                Xt[pick(test)].contiguous(), yt[pick(test)], num_classes=int(num_classes), name=name, info=info)
+
+
+def digits(resolution: int = 8, subset: float = 1.0, seed=0, *, val_fraction: float = 0.2,
+           test_fraction: float = 0.2) -> Data:
+    """scikit-learn's handwritten digits as a :class:`Data` split.
+
+    Parameters
+    ----------
+    resolution : int
+        Image side in pixels, 1..8. Below 8, blocks of pixels are averaged (area
+        interpolation): the lower-resolution proxy.
+    subset : float
+        Fraction of the training part to keep (stratified; validation and test are
+        unchanged): the less-data proxy.
+    seed : int
+        Chooses the subset. The train/validation/test split itself is fixed.
+    val_fraction, test_fraction : float
+        Sizes of the validation and test parts (stratified).
+
+    Examples
+    --------
+    >>> d = digits(resolution=8)
+    >>> float(d.X_train.max()) <= 1.0, d.input_shape
+    (True, (1, 8, 8))
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    X = (bunch.images.astype(np.float32) / 16.0)[:, None, :, :]
+    return _build(X, bunch.target.astype(np.int64), resolution=resolution, subset=subset, seed=seed,
+                  val_fraction=val_fraction, test_fraction=test_fraction, num_classes=10, name="digits", info={})
+
+
+def from_tensors(X, y, *, num_classes: int | None = None, val_fraction: float = 0.2, test_fraction: float = 0.2,
+                 resolution: int | None = None, subset: float = 1.0, seed=0, name: str = "custom") -> Data:
+    """Your own images as a :class:`Data` split (stratified, fixed split seed).
+
+    ``X``: array or tensor (N, C, H, W) or (N, H, W) of square images; ``y``: N integer labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).random((100, 6, 6)); y = np.arange(100) % 2
+    >>> from_tensors(X, y).input_shape
+    (1, 6, 6)
+    """
+    X = np.asarray(X.detach().cpu() if hasattr(X, "detach") else X, dtype=np.float32)
+    y = np.asarray(y.detach().cpu() if hasattr(y, "detach") else y)
+    if X.ndim == 3:
+        X = X[:, None]
+    if X.ndim != 4:
+        raise ShapeError(f"X must be shaped (N, C, H, W) or (N, H, W), got shape {X.shape}")
+    if X.shape[-1] != X.shape[-2]:
+        raise ShapeError(f"images must be square, got H x W = {X.shape[-2]} x {X.shape[-1]}")
+    if y.ndim != 1 or len(y) != len(X):
+        raise ShapeError(f"y must hold one label per image ({len(X)}), got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
+        raise InvalidArgumentError("y must hold non-negative integer class labels")
+    k = int(y.max()) + 1 if num_classes is None else int(num_classes)
+    if len(y) and y.max() >= k:
+        raise InvalidArgumentError(f"label {int(y.max())} is not below num_classes={k}")
+    return _build(X, y.astype(np.int64), resolution=resolution, subset=subset, seed=seed, val_fraction=val_fraction,
+                  test_fraction=test_fraction, num_classes=k, name=name, info={})
+
+
+def from_dataset(dataset, **kwargs) -> Data:
+    """A torch ``Dataset`` of (image tensor, label) pairs as a :class:`Data` split (see :func:`from_tensors`)."""
+    import torch
+
+    xs, ys = [], []
+    for x, y in dataset:
+        xs.append(torch.as_tensor(x))
+        ys.append(int(y))
+    if not xs:
+        raise ShapeError("the dataset is empty")
+    return from_tensors(torch.stack(xs), np.asarray(ys), **kwargs)
