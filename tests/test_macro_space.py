@@ -1,0 +1,468 @@
+import itertools
+import json
+import pickle
+from collections import Counter
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import nasviz as nv
+from nasviz.errors import (
+    InvalidArchitectureError,
+    InvalidArgumentError,
+    NasvizError,
+    ShapeError,
+    UnknownNameError,
+    UnknownOpError,
+)
+from nasviz.spaces.macro import MacroLayer
+
+EXAMPLE = "conv(16,k3,s1,relu,d0.0) > max_pool(k3,s2) > identity > sep_conv(32,k3,s1,gelu,d0.2)"
+
+
+@pytest.fixture(scope="module")
+def space():
+    return nv.MacroSpace()
+
+
+def small_space(**kwargs):
+    args = dict(max_layers=2, filters=(4, 8), kernel_sizes=(1, 3), strides=(1, 2), activations=("relu", "gelu"),
+                dropouts=(0.0,), input_shape=(1, 3, 3))
+    args.update(kwargs)
+    return nv.MacroSpace(**args)
+
+
+# -- an independent reference: every distinct layer, every chain, shapes by hand --------
+def reference_layers(sp):
+    out = []
+    for op in sp.ops:
+        if op in ("conv", "sep_conv"):
+            for f, k, s, a, d in itertools.product(sp.filters, sp.kernel_sizes, sp.strides, sp.activations,
+                                                   sp.dropouts):
+                out.append(MacroLayer(op, f, k, s, a, float(d)))
+        elif op in ("max_pool", "avg_pool"):
+            for k, s in itertools.product(sp.kernel_sizes, sp.strides):
+                out.append(MacroLayer(op, kernel=k, stride=s))
+        else:
+            out.append(MacroLayer("identity"))
+    return out
+
+
+def reference_feasible(sp, layers):
+    h, w = sp.input_shape[1:]
+    for layer in layers:
+        if layer.op == "identity":
+            continue
+        if layer.kernel > min(h, w) or layer.stride > min(h, w):
+            return False
+        pad = (layer.kernel - 1) // 2
+        h = (h + 2 * pad - layer.kernel) // layer.stride + 1
+        w = (w + 2 * pad - layer.kernel) // layer.stride + 1
+    return True
+
+
+def reference_chains(sp):
+    per_layer = reference_layers(sp)
+    chains = set()
+    for depth in range(1, sp.max_layers + 1):
+        for layers in itertools.product(per_layer, repeat=depth):
+            if reference_feasible(sp, layers):
+                chains.add(layers)
+    return chains
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"input_shape": (2, 5, 7), "kernel_sizes": (2, 3), "strides": (1, 3)},
+    {"ops": ("conv", "max_pool"), "input_shape": (1, 4, 4), "kernel_sizes": (3,), "max_layers": 3},
+])
+def test_count_equals_brute_force(kwargs):
+    sp = small_space(**kwargs)
+    archs = list(sp.enumerate())
+    assert len(set(archs)) == len(archs) == len(sp)
+    assert {a.layers for a in archs} == reference_chains(sp)
+    assert sum(sp.count_by_depth().values()) == len(sp)
+    assert Counter(a.depth for a in archs) == sp.count_by_depth()
+    # the generic view: every decision tuple that needs no repair, de-duplicated, is the same set
+    via_decisions = {sp.from_decisions(v) for v in itertools.product(*(d.choices for d in sp.decisions))
+                     if sp._valid(v)}
+    assert via_decisions == set(archs)
+
+
+def test_index_and_getitem_follow_enumerate():
+    sp = small_space(max_layers=3, kernel_sizes=(3,), activations=("relu",), input_shape=(1, 4, 4))
+    archs = list(sp.enumerate())
+    assert len(archs) > 500
+    assert all(sp.index(a) == i for i, a in enumerate(archs))
+    assert all(sp[i] == archs[i] for i in range(0, len(archs), 7))
+    assert sp[-1] == archs[-1]
+    with pytest.raises(InvalidArgumentError, match=str(len(archs))):
+        sp[len(archs)]
+
+
+def test_index_without_enumerating_a_large_space(space):
+    n = len(space)
+    assert n > 10**7
+    rng = np.random.default_rng(0)
+    for i in [0, 1, 104, 105, n - 1] + [int(x) for x in rng.integers(n, size=50)]:
+        assert space.index(space[i]) == i
+    assert space[0].depth == 1 and space[n - 1].depth == space.max_layers
+
+
+def test_counts_explode_with_depth():
+    # on a large input nothing is excluded: depth d has exactly c**d chains
+    sp = nv.MacroSpace(max_layers=3, input_shape=(1, 32, 32))
+    c = 2 * 3 * 2 * 2 * 2 * 2 + 2 * 2 * 2 + 1
+    assert sp.count_by_depth() == {1: c, 2: c**2, 3: c**3}
+    assert len(sp) == c + c**2 + c**3
+    # on 8x8 images, stride-2 layers shrink the map and rule out later large kernels
+    small = nv.MacroSpace(max_layers=3)
+    counts = small.count_by_depth(up_to=6)
+    assert counts[1] == c
+    assert all(counts[d] < c**d for d in range(2, 7))
+    assert all(counts[d + 1] > 50 * counts[d] for d in range(1, 6))
+
+
+def test_exclusions_are_real(space):
+    too_many_strides = "conv(8,k3,s2,relu,d0.0) > conv(8,k3,s2,relu,d0.0) > conv(8,k3,s2,relu,d0.0)"
+    with pytest.raises(InvalidArchitectureError, match="2x2 feature map"):
+        space.from_string(too_many_strides)
+    with pytest.raises(InvalidArchitectureError, match="does not fit"):
+        space.from_string("max_pool(k3,s2) > conv(8,k5,s1,relu,d0.0)")  # 5x5 kernel on a 4x4 map
+    for i in range(300):
+        arch = space.sample(seed=i)
+        shapes = arch.shapes
+        for layer, (c, h, w) in zip(arch.layers, shapes):
+            if layer.op != "identity":
+                assert layer.kernel <= min(h, w) and layer.stride <= min(h, w)
+        assert min(min(s[1:]) for s in shapes) >= 1
+
+
+def test_from_decisions_normalises_and_repairs(space):
+    a = space.from_string("max_pool(k3,s2)")
+    padding = [None] * 18
+    for filters, act, drop in [(8, "relu", 0.0), (32, "gelu", 0.2)]:
+        assert space.from_decisions([1, "max_pool", filters, 3, 2, act, drop] + padding) == a
+    assert space.from_decisions(a.decisions) == a
+    # unused layers are ignored, whatever valid choices they hold
+    other = list(a.decisions)
+    other[7:13] = ["sep_conv", 32, 5, 2, "gelu", 0.2]
+    assert space.from_decisions(other) == a
+    assert space.from_decisions([1, "max_pool", None, 3, 2, None, None]) == a  # short form
+    # a decision walker choosing independently always gets a member
+    rng = np.random.default_rng(0)
+    repaired = 0
+    for _ in range(300):
+        values = [d.choices[rng.integers(len(d.choices))] for d in space.decisions]
+        arch = space.from_decisions(values)
+        assert arch in space and space.to_decisions(arch) == arch.decisions
+        assert all(v in d.choices for v, d in zip(arch.decisions, space.decisions))
+        repaired += not space._valid(tuple(values))
+    assert repaired > 0
+    # the repair: 5x5 on a 4x4 map becomes 3x3; nothing fits a 2x2 map, so identity
+    fixed = space.from_decisions([3, "conv", 8, 3, 2, "relu", 0.0, "conv", 8, 5, 2, "relu", 0.0,
+                                  "max_pool", 8, 3, 1, "relu", 0.0] + [None] * 6)
+    assert str(fixed) == "conv(8,k3,s2,relu,d0.0) > conv(8,k3,s2,relu,d0.0) > identity"
+
+
+def test_from_decisions_errors(space):
+    with pytest.raises(UnknownOpError, match="'conv', 'sep_conv'"):
+        space.from_decisions([1, "dense", 8, 3, 1, "relu", 0.0])
+    with pytest.raises(InvalidArchitectureError, match="expected 25 decisions"):
+        space.from_decisions([1, "conv", 8])
+    with pytest.raises(InvalidArchitectureError, match="unknown depth 7"):
+        space.from_decisions([7] + [None] * 24)
+    with pytest.raises(InvalidArchitectureError, match="unknown filters 12"):
+        space.from_decisions([1, "conv", 12, 3, 1, "relu", 0.0])
+    with pytest.raises(InvalidArchitectureError, match="conv needs a filters"):
+        space.from_decisions([1, "conv", None, 3, 1, "relu", 0.0])
+
+
+def test_string_round_trip(space):
+    a = space.from_string(EXAMPLE)
+    assert str(a) == EXAMPLE
+    assert a.ops == ("conv", "max_pool", "identity", "sep_conv")
+    assert a.layers[0] == MacroLayer("conv", 16, 3, 1, "relu", 0.0)
+    assert a.layers[1] == MacroLayer("max_pool", kernel=3, stride=2)
+    assert a.layers[2] == MacroLayer("identity")
+    assert repr(a) == f"MacroArchitecture('{EXAMPLE}')"
+    for i in range(200):
+        arch = space.sample(seed=i)
+        assert space.from_string(str(arch)) == arch
+        assert space.canonical(str(arch)) == str(arch) == space.canonical(arch)
+
+
+def test_string_normalisation(space):
+    a = space.from_string(EXAMPLE)
+    messy = ("conv(relu, d0, 16, s1, k3)>max_pool(8,k3,s2,gelu,d0.2) >  identity() > "
+             "sep_conv(32,k3,s1,gelu,d0.2)")
+    assert space.from_string(messy) == a
+    assert space.canonical(messy) == EXAMPLE
+
+
+@pytest.mark.parametrize("text, error, fragment", [
+    ("dense(16,k3,s1,relu,d0.0)", UnknownOpError, "'sep_conv'"),
+    ("conv(16,k3,s1,swish,d0.0)", InvalidArchitectureError, "unknown activation 'swish'"),
+    ("conv(12,k3,s1,relu,d0.0)", InvalidArchitectureError, "unknown filters 12"),
+    ("conv(12,k3,s1,relu,d0.0)", InvalidArchitectureError, "accepted: 8, 16, 32"),
+    ("conv(16,k3,relu,d0.0)", InvalidArchitectureError, "missing its stride"),
+    ("conv(16,k3,k5,s1,relu,d0.0)", InvalidArchitectureError, "kernel given twice"),
+    ("conv(16,k3,s1,relu,d0.x)", InvalidArchitectureError, "malformed dropout"),
+    ("conv(16,k3,s1,relu,d0.0", InvalidArchitectureError, "malformed layer"),
+    ("conv(16,k3,s1,relu,3x3)", InvalidArchitectureError, "malformed field '3x3'"),
+    ("identity > > identity", InvalidArchitectureError, "malformed layer ''"),
+    ("identity > identity > identity > identity > identity", InvalidArchitectureError, "allows 1..4"),
+    ("max_pool(16,k3,s2,tanh)", InvalidArchitectureError, "unknown activation 'tanh'"),
+])
+def test_bad_strings_name_the_problem(space, text, error, fragment):
+    with pytest.raises(error, match=fragment.replace("(", r"\(").replace(".", r"\.")) as info:
+        space.from_string(text)
+    assert isinstance(info.value, ValueError)
+
+
+def test_immutable_hashable_pickle(space):
+    a, b = space.from_string(EXAMPLE), space.from_string(EXAMPLE)
+    assert a == b and hash(a) == hash(b) and a is not b and len({a, b}) == 1
+    with pytest.raises(AttributeError):
+        a.layers = ()
+    with pytest.raises(AttributeError):
+        a.layers[0].op = "identity"
+    assert pickle.loads(pickle.dumps(a)) == a
+    assert a != space.from_string("identity")
+
+
+def test_json_round_trip(space):
+    for i in range(30):
+        a = space.sample(seed=i)
+        text = a.to_json()
+        assert json.loads(text)["decisions"] == list(a.decisions)
+        assert space.from_json(text) == a
+    with pytest.raises(InvalidArchitectureError, match="not an architecture JSON"):
+        space.from_json("{oops")
+
+
+def test_membership(space):
+    a = space.from_string(EXAMPLE)
+    assert a in space
+    assert a not in nv.MacroSpace(max_layers=3)           # too deep
+    assert a not in nv.MacroSpace(input_shape=(1, 4, 4))  # 3x3 kernel on a 2x2 map
+    assert a not in nv.MacroSpace(filters=(8, 32))
+    assert a not in nv.CellSpace()
+    with pytest.raises(InvalidArchitectureError, match="not a member"):
+        nv.MacroSpace(max_layers=3).index(a)
+
+
+def test_sample_is_seeded_and_uniform():
+    sp = small_space()
+    assert sp.sample(seed=1) == sp.sample(seed=1)
+    rng = np.random.default_rng(0)
+    assert sp.sample(seed=rng) != sp.sample(seed=rng)
+    draws = [sp.sample(seed=s) for s in range(4000)]
+    counts = sp.count_by_depth()
+    share = sum(a.depth == 1 for a in draws) / len(draws)
+    expected = counts[1] / len(sp)
+    assert abs(share - expected) < 0.25 * expected + 0.005
+    # every member is reachable and none is much more likely than the others
+    freq = Counter(draws)
+    assert len(freq) > 0.95 * len(sp)
+    assert max(freq.values()) < 5 * len(draws) / len(sp)
+
+
+def test_sample_huge_space_is_seeded():
+    huge = nv.MacroSpace(max_layers=12, input_shape=(3, 64, 64))
+    assert huge.size == sum(huge.count_by_depth().values()) > 2**64
+    with pytest.raises(OverflowError, match="space.size"):
+        len(huge)
+    a = huge.sample(seed=3)
+    assert a == huge.sample(seed=3) and a in huge
+    assert huge[huge.index(a)] == a and huge.index(a) < huge.size
+
+
+def diff(a, b):
+    """('change', n settings) when depths match, else ('depth', delta)."""
+    if a.depth != b.depth:
+        return ("depth", b.depth - a.depth)
+    return ("change", sum(x != y for x, y in zip(a.decisions, b.decisions)))
+
+
+def test_mutate_one_setting_or_one_layer(space):
+    a = space.from_string(EXAMPLE)
+    kinds = Counter()
+    for s in range(60):
+        m = space.mutate(a, seed=s)
+        assert m in space and m != a
+        kind, n = diff(a, m)
+        kinds[kind, n] += 1
+        if kind == "depth":
+            shorter, longer = (m, a) if n < 0 else (a, m)
+            assert any(longer.layers[:i] + longer.layers[i + 1:] == shorter.layers for i in range(longer.depth))
+        else:
+            # an op change also normalises the settings that stop applying
+            changed = [i for i, (x, y) in enumerate(zip(a.layers, m.layers)) if x != y]
+            assert len(changed) == 1
+            x, y = a.layers[changed[0]], m.layers[changed[0]]
+            assert x.op != y.op or sum(u != v for u, v in zip(x, y)) == 1
+    assert set(kinds) >= {("change", 1), ("depth", -1)}
+    assert space.mutate(a, seed=5) == space.mutate(a, seed=5)
+    three = space.from_string("conv(16,k3,s1,relu,d0.0) > identity")
+    assert any(diff(three, space.mutate(three, seed=s)) == ("depth", 1) for s in range(20))
+
+
+def test_neighbors(space):
+    a = space.from_string("conv(16,k3,s2,relu,d0.0) > max_pool(k3,s1)")
+    nbrs = space.neighbors(a)
+    assert len(nbrs) == len(set(nbrs)) and a not in nbrs
+    assert all(n in space for n in nbrs)
+    # conv: 4 other ops, 2 filters, 1 kernel, 1 stride, 1 activation, 1 dropout; pool: 4 ops and 1 stride
+    # (its 5x5 kernel would not fit the 4x4 map the stride-2 conv leaves)
+    changes = [n for n in nbrs if n.depth == 2]
+    assert len(changes) == 10 + 5
+    assert "conv(16,k3,s2,relu,d0.0) > max_pool(k5,s1)" not in map(str, changes)
+    removals = [n for n in nbrs if n.depth == 1]
+    assert sorted(map(str, removals)) == ["conv(16,k3,s2,relu,d0.0)", "max_pool(k3,s1)"]
+    insertions = [n for n in nbrs if n.depth == 3]
+    assert len(insertions) > 105 and all(space.index(n) >= 0 for n in insertions)
+    assert set(space.neighbors(nbrs[0])) >= {a}
+    # a stride change that would make a later 5x5 kernel misfit is left out
+    b = space.from_string("conv(16,k3,s1,relu,d0.0) > conv(16,k3,s1,relu,d0.0) > conv(16,k5,s1,relu,d0.0)")
+    b_nbrs = space.neighbors(b)
+    assert all(reference_feasible(space, n.layers) for n in b_nbrs)
+    assert "conv(16,k3,s2,relu,d0.0) > conv(16,k3,s1,relu,d0.0) > conv(16,k5,s1,relu,d0.0)" not in map(str, b_nbrs)
+    assert "conv(16,k3,s1,relu,d0.0) > conv(16,k3,s1,relu,d0.0) > conv(16,k5,s2,relu,d0.0)" in map(str, b_nbrs)
+
+
+def test_encode(space):
+    a = space.from_string("conv(16,k3,s1,relu,d0.0) > max_pool(k3,s2)")
+    v = space.encode(a)
+    assert v.shape == (4 + 4 * (5 + 3 + 2 + 2 + 2 + 2),) and v.dtype == np.float32
+    # depth 2; conv sets 6 blocks, pooling 3 (op, kernel, stride); padding slots stay zero
+    assert v[:4].tolist() == [0, 1, 0, 0]
+    assert v.sum() == 1 + 6 + 3
+    assert not v[4 + 2 * 16:].any()
+    assert space.encode(space.sample(seed=0)).shape == v.shape
+    sp = small_space()
+    codes = {space_code.tobytes() for space_code in map(sp.encode, sp.enumerate())}
+    assert len(codes) == len(sp)  # distinct architectures, distinct vectors
+    with pytest.raises(UnknownNameError, match="'onehot'"):
+        space.encode(a, kind="path")
+
+
+def test_networkx(space):
+    a = space.from_string(EXAMPLE)
+    g = a.to_networkx()
+    assert isinstance(g, nx.DiGraph)
+    assert list(g.nodes) == [0, 1, 2, 3, 4, 5]
+    assert list(g.edges) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
+    assert g.nodes[0]["kind"] == "input" and g.nodes[5]["kind"] == "head"
+    assert all(g.nodes[i]["kind"] == "layer" for i in range(1, 5))
+    conv, pool, ident, sep = (g.nodes[i] for i in range(1, 5))
+    assert (conv["op"], conv["filters"], conv["kernel"], conv["stride"], conv["activation"], conv["dropout"]) == (
+        "conv", 16, 3, 1, "relu", 0.0)
+    assert conv["label"] == "conv 16\n3x3 s1\nrelu"
+    assert (pool["filters"], pool["kernel"], pool["stride"], pool["activation"], pool["dropout"]) == (
+        None, 3, 2, None, None)
+    assert ident["kernel"] is None and ident["label"] == "identity"
+    assert sep["label"] == "sep_conv 32\n3x3 s1\ngelu\ndrop 0.2"
+    shapes = [g.edges[i, i + 1]["shape"] for i in range(5)]
+    assert shapes == [(1, 8, 8), (16, 8, 8), (16, 4, 4), (16, 4, 4), (32, 4, 4)]
+
+
+def test_build_forward_many_archs():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    for shape in [(1, 8, 8), (3, 4, 4), (2, 5, 7)]:
+        sp = nv.MacroSpace(input_shape=shape, num_classes=5)
+        rng = np.random.default_rng(1)
+        archs = [sp.sample(seed=rng) for _ in range(15)]
+        archs += [sp.from_decisions([d.choices[rng.integers(len(d.choices))] for d in sp.decisions])
+                  for _ in range(10)]
+        for arch in archs:
+            net = sp.build(arch)
+            out = net(torch.randn(2, *shape))
+            assert out.shape == (2, 5) and torch.isfinite(out).all()
+            # the model's feature maps are the shapes the architecture reports
+            x = torch.zeros(1, *shape)
+            for layer, expected in zip(net.layers, arch.shapes[1:]):
+                x = layer(x)
+                assert tuple(x.shape[1:]) == expected
+
+
+def test_build_options_and_counts(space):
+    torch = pytest.importorskip("torch")
+    a = space.from_string("conv(8,k3,s1,relu,d0.0) > sep_conv(16,k3,s2,gelu,d0.2)")
+    net = space.build(a)
+    assert net(torch.zeros(1, 1, 8, 8)).shape == (1, 10)
+    # conv 9*8 + BN 16; depthwise 8*9 + pointwise 8*16 + BN 32; linear 16*10 + 10
+    assert nv.count_params(net) == 72 + 16 + 72 + 128 + 32 + 170
+    assert nv.count_flops(net, (1, 8, 8)) > nv.count_flops(space.build(space.from_string("identity")), (1, 8, 8))
+    other = space.build(a, num_classes=3, in_channels=3)
+    assert other(torch.zeros(2, 3, 8, 8)).shape == (2, 3)
+    net.eval()
+    x = torch.randn(4, 1, 8, 8)
+    assert torch.equal(net(x), net(x))  # dropout is off in eval mode
+    with pytest.raises(InvalidArgumentError, match="channels"):
+        space.build(a, channels=16)
+    with pytest.raises(InvalidArchitectureError, match="not a member"):
+        nv.MacroSpace(filters=(4,)).build(a)
+
+
+@pytest.mark.parametrize("kwargs, error, fragment", [
+    ({"max_layers": 0}, InvalidArgumentError, "max_layers must be an integer >= 1, got 0"),
+    ({"ops": ("conv", "dense")}, UnknownOpError, "unknown op 'dense'; accepted: 'conv'"),
+    ({"ops": "conv"}, InvalidArgumentError, "the string 'conv'"),
+    ({"ops": ()}, InvalidArgumentError, "at least one"),
+    ({"filters": (8, 8)}, InvalidArgumentError, "distinct"),
+    ({"filters": (8, 0)}, InvalidArgumentError, "got 0"),
+    ({"kernel_sizes": (3, 2.5)}, InvalidArgumentError, "got 2.5"),
+    ({"strides": (True,)}, InvalidArgumentError, "got True"),
+    ({"activations": ("relu", "swish")}, UnknownNameError, "unknown activation 'swish'; accepted: 'relu'"),
+    ({"dropouts": (0.0, 1.0)}, InvalidArgumentError, "got 1.0"),
+    ({"input_shape": (8, 8)}, ShapeError, "got (8, 8)"),
+    ({"input_shape": (1, 8, -8)}, ShapeError, "(channels, height, width)"),
+    ({"num_classes": 0}, InvalidArgumentError, "num_classes"),
+    ({"ops": ("conv",), "kernel_sizes": (5,), "input_shape": (1, 4, 4)}, InvalidArgumentError, "no layer fits"),
+])
+def test_bad_constructor_arguments(kwargs, error, fragment):
+    with pytest.raises(error) as info:
+        nv.MacroSpace(**kwargs)
+    assert fragment in str(info.value)
+    assert isinstance(info.value, NasvizError)
+
+
+def test_constructor_stores_arguments_and_repr():
+    ops = ["conv", "max_pool"]
+    sp = nv.MacroSpace(max_layers=2, ops=ops, dropouts=(0, 0.5))
+    assert sp.ops is ops and sp.max_layers == 2 and sp.dropouts == (0, 0.5)
+    assert repr(sp) == "MacroSpace(max_layers=2, ops=('conv', 'max_pool'), dropouts=(0.0, 0.5))"
+    assert repr(nv.MacroSpace()) == "MacroSpace()"
+    assert sp == nv.MacroSpace(max_layers=2, ops=("conv", "max_pool"), dropouts=(0.0, 0.5)) != nv.MacroSpace()
+    assert str(sp.from_string("conv(8,k3,s1,relu,d0) > max_pool(k3,s1)")) == \
+        "conv(8,k3,s1,relu,d0.0) > max_pool(k3,s1)"
+
+
+def test_without_identity_the_chain_is_cut():
+    sp = nv.MacroSpace(max_layers=4, ops=("conv",), filters=(4,), kernel_sizes=(3,), strides=(2,),
+                       activations=("relu",), dropouts=(0.0,), input_shape=(1, 8, 8))
+    # 8 -> 4 -> 2: a third 3x3 layer never fits
+    assert sp.count_by_depth() == {1: 1, 2: 1, 3: 0, 4: 0}
+    assert len(list(sp.enumerate())) == len(sp) == 2
+    assert sp.from_decisions([4] + ["conv", 4, 3, 2, "relu", 0.0] * 4).depth == 2
+
+
+def test_decisions_layout(space):
+    names = [d.name for d in space.decisions]
+    assert len(names) == 1 + 6 * 4
+    assert names[:8] == ["depth", "layer 1 op", "layer 1 filters", "layer 1 kernel", "layer 1 stride",
+                         "layer 1 activation", "layer 1 dropout", "layer 2 op"]
+    assert space.decisions[0].choices == (1, 2, 3, 4)
+
+
+def test_import_is_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, nasviz as nv; s = nv.MacroSpace(); a = s.sample(seed=0); s.neighbors(a); "
+            "a.to_networkx(); print(sorted(m for m in ('torch','matplotlib','ipywidgets') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
