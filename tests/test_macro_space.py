@@ -27,9 +27,8 @@ def space():
 
 
 def small_space(**kwargs):
-    args = dict(max_layers=2, filters=(4, 8), kernel_sizes=(1, 3), strides=(1, 2), activations=("relu", "gelu"),
-                dropouts=(0.0,), input_shape=(1, 3, 3))
-    args.update(kwargs)
+    args = {"max_layers": 2, "filters": (4, 8), "kernel_sizes": (1, 3), "strides": (1, 2),
+            "activations": ("relu", "gelu"), "dropouts": (0.0,), "input_shape": (1, 3, 3), **kwargs}
     return nv.MacroSpace(**args)
 
 
@@ -150,6 +149,10 @@ def test_from_decisions_normalises_and_repairs(space):
     other[7:13] = ["sep_conv", 32, 5, 2, "gelu", 0.2]
     assert space.from_decisions(other) == a
     assert space.from_decisions([1, "max_pool", None, 3, 2, None, None]) == a  # short form
+    # numpy scalars (e.g. from an array of choices) become the space's plain values
+    b = space.from_decisions([np.int64(1), "conv", np.int64(16), np.int64(3), np.int64(1), "relu", np.float64(0.2)])
+    assert type(b.layers[0].filters) is int and type(b.decisions[0]) is int
+    assert space.from_json(b.to_json()) == b
     # a decision walker choosing independently always gets a member
     rng = np.random.default_rng(0)
     repaired = 0

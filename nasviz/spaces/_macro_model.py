@@ -7,7 +7,7 @@ from torch import nn
 
 from ..errors import UnknownNameError, UnknownOpError
 
-__all__ = ["MacroNetwork", "ACTIVATION_MODULES", "make_layer"]
+__all__ = ["ACTIVATION_MODULES", "MacroNetwork", "make_layer"]
 
 ACTIVATION_MODULES = {
     "relu": nn.ReLU,

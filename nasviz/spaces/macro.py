@@ -52,7 +52,7 @@ from ..errors import (
 )
 from .base import Architecture, Decision, Space
 
-__all__ = ["MacroSpace", "MacroArchitecture", "MacroLayer", "MACRO_OPS", "ACTIVATIONS"]
+__all__ = ["ACTIVATIONS", "MACRO_OPS", "MacroArchitecture", "MacroLayer", "MacroSpace"]
 
 #: Operations a layer may have.
 MACRO_OPS = ("conv", "sep_conv", "max_pool", "avg_pool", "identity")
@@ -146,7 +146,7 @@ class MacroArchitecture(Architecture):
     ('conv 16\\n3x3 s1\\nrelu', (16, 4, 4))
     """
 
-    __slots__ = ("_layers", "_decisions", "_input_shape", "_num_classes")
+    __slots__ = ("_decisions", "_input_shape", "_layers", "_num_classes")
 
     def __init__(self, layers: Sequence[MacroLayer], *, decisions: Sequence[object],
                  input_shape: Sequence[int] = (1, 8, 8), num_classes: int = 10):
@@ -268,7 +268,7 @@ def _name_choices(what: str, values, accepted: Sequence[str], error) -> tuple[st
                                    f"{', '.join(map(repr, accepted))}")
     for v in items:
         if v not in accepted:
-            raise error(f"unknown {what[:-1] if what.endswith('s') else what} {v!r}; accepted: "
+            raise error(f"unknown {what.removesuffix('s')} {v!r}; accepted: "
                         f"{', '.join(map(repr, accepted))}")
     if len(set(items)) != len(items):
         raise InvalidArgumentError(f"{what} must be distinct, got {values!r}")
@@ -355,6 +355,7 @@ class MacroSpace(Space):
         self._choices = {"op": self._ops, "filters": self._filters, "kernel": self._kernels,
                          "stride": self._strides, "activation": self._activations, "dropout": self._dropouts}
         self._counts: dict = {}
+        self._decision_list: list = []
         self._configs: dict = {}
         h, w = self._input_shape[1:]
         if not self._layer_configs((h, w)):
@@ -417,10 +418,11 @@ class MacroSpace(Space):
     # -- decisions -----------------------------------------------------------------
     @property
     def decisions(self) -> list[Decision]:
-        out = [Decision("depth", tuple(range(1, self._max_layers + 1)))]
-        for i in range(1, self._max_layers + 1):
-            out.extend(Decision(f"layer {i} {field}", self._choices[field]) for field in _FIELDS)
-        return out
+        if not self._decision_list:
+            self._decision_list.append(Decision("depth", tuple(range(1, self._max_layers + 1))))
+            for i in range(1, self._max_layers + 1):
+                self._decision_list.extend(Decision(f"layer {i} {field}", self._choices[field]) for field in _FIELDS)
+        return list(self._decision_list)
 
     def _placeholder(self) -> tuple:
         return tuple(self._choices[field][0] for field in _FIELDS)
@@ -444,7 +446,7 @@ class MacroSpace(Space):
         if value not in accepted or (field != "dropout" and isinstance(value, bool)):
             error = UnknownOpError if field == "op" else InvalidArchitectureError
             raise error(f"unknown {field} {value!r} {where}; accepted: {', '.join(map(repr, accepted))}")
-        return value
+        return accepted[accepted.index(value)]  # the space's own object (plain int, not numpy.int64)
 
     def _normal_layer(self, op, filters=None, kernel=None, stride=None, activation=None, dropout=None,
                       *, where: str = "") -> MacroLayer:
@@ -488,8 +490,9 @@ class MacroSpace(Space):
         if not values:
             raise InvalidArchitectureError(f"expected 1 + 6 * {self._max_layers} decisions, got none")
         depth = values[0]
-        if isinstance(depth, bool) or depth not in self.decisions[0].choices:
+        if isinstance(depth, bool) or depth not in range(1, self._max_layers + 1):
             raise InvalidArchitectureError(f"unknown depth {depth!r}; accepted: 1..{self._max_layers}")
+        depth = int(depth)
         if len(values) not in (1 + 6 * self._max_layers, 1 + 6 * depth):
             raise InvalidArchitectureError(
                 f"expected {1 + 6 * self._max_layers} decisions (depth, then op, filters, kernel, stride, "
@@ -817,7 +820,7 @@ class MacroSpace(Space):
                 if pos < len(layers):
                     layer = layers[pos]
                     if layer.op != "identity":
-                        hw = (_out_size(hw[0], layer.kernel, layer.stride), _out_size(hw[1], layer.kernel, layer.stride))
+                        hw = layer.out_shape((0, *hw))[1:]
         return moves
 
     def neighbors(self, arch) -> list[MacroArchitecture]:
@@ -891,7 +894,9 @@ class MacroSpace(Space):
         """
         arch = self._check_member(arch)
         if kwargs:
-            raise InvalidArgumentError(f"unknown build arguments {sorted(kwargs)!r}; accepted: num_classes, in_channels")
+            raise InvalidArgumentError(
+                f"unknown build arguments {sorted(kwargs)!r}; accepted: num_classes, in_channels"
+            )
         num_classes = self._num_classes if num_classes is None else check_positive_int("num_classes", num_classes)
         in_channels = (self._input_shape[0] if in_channels is None
                        else check_positive_int("in_channels", in_channels))
