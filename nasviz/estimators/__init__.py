@@ -1,5 +1,6 @@
 """Performance estimators: how a candidate is judged (see :class:`Estimator`)."""
 
 from .base import Estimator, Result
+from .zero_cost import ZeroCost
 
-__all__ = ["Estimator", "Result"]
+__all__ = ["Estimator", "Result", "ZeroCost"]
