@@ -51,6 +51,13 @@ def test_json_round_trip(space):
         space.from_json("{oops")
 
 
+def test_pickle_round_trip(space):
+    import pickle
+
+    a = space.sample(seed=4)
+    assert pickle.loads(pickle.dumps(a)) == a
+
+
 def test_networkx(space):
     g = space.from_string(EXAMPLE).to_networkx()
     assert isinstance(g, nx.DiGraph)

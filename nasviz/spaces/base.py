@@ -82,18 +82,14 @@ class Architecture(ABC):
         """Draw in Jupyter (PNG, so that the picture survives on GitHub and nbval)."""
         import io
 
-        import matplotlib
+        from matplotlib.figure import Figure  # no pyplot: no global figure state, no double display
 
-        from ..draw import draw
+        from ..draw import default_figsize, draw
 
-        with matplotlib.rc_context({"figure.dpi": 80}):
-            import matplotlib.pyplot as plt
-
-            fig, ax = plt.subplots(figsize=(5, 3))
-            draw(self, ax=ax)
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", bbox_inches="tight")
-            plt.close(fig)
+        fig = Figure(figsize=default_figsize(self), dpi=80)
+        draw(self, ax=fig.add_subplot())
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
         return buf.getvalue()
 
 
@@ -159,11 +155,11 @@ class Space(ABC):
     def __contains__(self, arch: object) -> bool:
         if not isinstance(arch, Architecture):
             return False
-        values = arch.decisions
+        values = tuple(arch.decisions)
         decisions = self.decisions
-        return len(values) == len(decisions) and all(
-            v in d.choices for v, d in zip(values, decisions)
-        )
+        return (len(values) == len(decisions)
+                and all(v in d.choices for v, d in zip(values, decisions))
+                and self._valid(values))
 
     def _valid(self, values: tuple) -> bool:
         """Whether a full decision tuple is a valid member; override to exclude some."""

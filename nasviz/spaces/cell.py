@@ -57,6 +57,9 @@ class CellArchitecture(Architecture):
         object.__setattr__(self, "_ops", tuple(str(o) for o in ops))
         object.__setattr__(self, "_nodes", int(nodes))
 
+    def __reduce__(self):  # immutable objects pickle through their constructor
+        return (CellArchitecture, (self._ops, self._nodes))
+
     @property
     def ops(self) -> tuple[str, ...]:
         """The operation on each edge, in :attr:`edges` order."""
