@@ -1,6 +1,7 @@
 """Performance estimators: how a candidate is judged (see :class:`Estimator`)."""
 
 from .base import Estimator, Result
+from .tabular import Tabular
 from .zero_cost import ZeroCost
 
-__all__ = ["Estimator", "Result", "ZeroCost"]
+__all__ = ["Estimator", "Result", "Tabular", "ZeroCost"]

@@ -1,0 +1,27 @@
+"""Tabular benchmarks: ground truth for every cell of a space, shipped inside nasviz.
+
+- :func:`load` a shipped table by name (:func:`available` lists them), e.g.
+  ``"nb201-12epoch"``: NAS-Bench-201's 12-epoch CIFAR-10, CIFAR-100 and
+  ImageNet16-120 accuracies of all 15,625 cells (see ``nasviz/bench/README.md``).
+- :func:`from_csv` / :func:`from_dataframe`: a table of your own.
+- :class:`Benchmark`: ``query``, ``query_many``, ``optimum``, ``percentile``,
+  ``cost`` (training seconds, measured or simulated), ``to_dataframe``.
+- ``nv.estimators.Tabular(bench)`` turns a table into an estimator.
+
+Examples
+--------
+>>> import nasviz as nv
+>>> bench = nv.bench.load("nb201-12epoch")
+>>> arch = bench.space.from_string(
+...     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+>>> round(bench.query(arch, "cifar10_test_acc"), 4)
+0.8822
+>>> round(bench.percentile(arch), 1) > 90
+True
+"""
+
+from .benchmark import Benchmark, NotInTableError
+from .custom import from_csv, from_dataframe
+from .tables import available, load
+
+__all__ = ["Benchmark", "NotInTableError", "available", "from_csv", "from_dataframe", "load"]
