@@ -47,12 +47,15 @@ def test_available_and_unknown_name():
     assert "'nb201-200epoch'" in str(info.value)
 
 
-def test_checksum_and_plain_arrays():
-    path = DATA_DIR / TABLES["nb201-12epoch"][0]
-    digest = sha256(path)
-    assert digest == TABLES["nb201-12epoch"][1]
+def test_checksums_and_plain_arrays():
     readme = (Path(nv.bench.__file__).parent / "README.md").read_text()
-    assert digest in readme
+    for name in nv.bench.available():
+        file, expected = TABLES[name]
+        if expected is not None:
+            assert sha256(DATA_DIR / file) == expected, name
+            assert expected in readme, name
+    path = DATA_DIR / TABLES["nb201-12epoch"][0]
+    assert TABLES["nb201-12epoch"][1] is not None
     assert "dd03f9c5ffc3ad6fcc7abeae23c0844d840f0a65d243b01926dcd83ca5c93999" in readme  # the source's
     licence = (Path(nv.bench.__file__).parent / "LICENSE-nb201").read_text()
     assert "MIT License" in licence and "BayesWatch" in licence
@@ -114,7 +117,7 @@ def test_params_and_flops_match_direct_counts(bench):
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
     space = bench.space
-    for arch in [space.sample(seed=11), space.sample(seed=12), space.from_string(EXAMPLE)]:
+    for arch in [space.sample(seed=11), space.from_string(EXAMPLE)]:
         net = space.build(arch, num_classes=10, in_channels=3, channels=16, cells_per_stage=5)
         assert bench.query(arch, "params") == nv.count_params(net)
         assert bench.query(arch, "flops") == nv.count_flops(net, (3, 32, 32))
@@ -204,11 +207,10 @@ def curves():
     epochs = np.arange(1, 6, dtype=np.float64)[None, None, :]
     val = idx / n * epochs / 5 + seeds / 100  # (n, 3, 5)
     val[7, 1, :] = np.nan  # one failed run
-    present = np.ones(n, dtype=bool)
-    present[100:200] = False
-    return Benchmark("toy", space, {"val_acc": val, "train_loss": val[:, :, -1:] * 2,
-                                    "params": np.arange(n, dtype=np.int64)},
-                     epochs=[1, 2, 3, 4, 5], seeds=[0, 1, 2], present=present, cost=np.full(n, 10.0))
+    rows = np.setdiff1d(np.arange(n), np.arange(100, 200))[::-1]  # all but 100 cells, in reverse order
+    return Benchmark("toy", space, {"val_acc": val[rows], "train_loss": val[rows, :, -1:] * 2,
+                                    "params": rows.astype(np.int64)},
+                     epochs=[1, 2, 3, 4, 5], seeds=[0, 1, 2], rows=rows, cost=np.full(len(rows), 10.0))
 
 
 def test_seeds_and_epochs(curves):
@@ -259,7 +261,8 @@ def test_save_and_read_round_trip(curves, tmp_path):
     np.testing.assert_array_equal(again.cost_many(archs), curves.cost_many(archs))
     assert sha256(again.save(tmp_path / "again.npz")) == sha256(path)  # byte-identical
     with np.load(path, allow_pickle=False) as npz:
-        assert npz["metric.params"].dtype.kind == "i" and npz["metric.val_acc"].shape == (15625, 3, 5)
+        assert npz["metric.params"].dtype.kind == "i" and npz["metric.val_acc"].shape == (15525, 3, 5)
+        assert list(npz["rows"][98:102]) == [98, 99, 200, 201]
 
 
 def test_benchmark_rejects_bad_shapes():
@@ -270,6 +273,12 @@ def test_benchmark_rejects_bad_shapes():
         Benchmark("bad", space, {"acc": np.zeros((len(space), 2, 1))})  # seeds=None: one run
     with pytest.raises(UnknownNameError, match="'acc'"):
         Benchmark("bad", space, {"acc": np.zeros(len(space))}, default_metric="val")
+    with pytest.raises(InvalidArgumentError, match="twice"):
+        Benchmark("bad", space, {"acc": np.zeros(3)}, rows=[4, 9, 4])
+    with pytest.raises(InvalidArgumentError, match="indices in"):
+        Benchmark("bad", space, {"acc": np.zeros(2)}, rows=[4, len(space)])
+    with pytest.raises(InvalidArgumentError, match="cost must be finite"):
+        Benchmark("bad", space, {"acc": np.zeros(2)}, rows=[4, 5], cost=[1.0, -1.0])
 
 
 # -- a user's own table ---------------------------------------------------------------
@@ -339,3 +348,18 @@ def test_from_dataframe_rows_and_options():
         nv.bench.from_dataframe(df.iloc[:2], arch_column="cell", on_duplicate="max")
     archs = pd.DataFrame({"arch": [nv.CellSpace().from_string(EXAMPLE)], "acc": [0.5]})
     assert nv.bench.from_dataframe(archs).query(EXAMPLE) == 0.5  # Architecture objects work too
+    with pytest.raises(InvalidArgumentError, match="no rows"):
+        nv.bench.from_dataframe(df.iloc[:0], arch_column="cell")
+
+
+def test_a_few_cells_of_a_large_space():
+    space = nv.MacroSpace()
+    archs = [space.sample(seed=s) for s in range(4)]
+    df = pd.DataFrame({"arch": [str(a) for a in archs[:3]], "acc": [0.3, 0.8, 0.5]})
+    bench = nv.bench.from_dataframe(df, space=space)
+    assert len(bench) == 3 and len(space) > 10**6  # only the rows are stored
+    assert bench.query(archs[1]) == 0.8 and bench.optimum() == (archs[1], 0.8)
+    assert archs[3] not in bench
+    with pytest.raises(NotInTableError, match="does not contain"):
+        bench.query(archs[3])
+    assert list(bench.to_dataframe()["acc"]) == list(bench.query_many(bench.archs()))

@@ -1,12 +1,13 @@
 """The :class:`Benchmark`: a lookup table of ground truth over a search space.
 
-Every metric is stored as an array shaped ``(cells, seeds, epochs)`` and indexed by
-``space.index(arch)``. An axis of length 1 means the metric does not vary along it:
+Every metric is stored as an array shaped ``(cells, seeds, epochs)`` whose rows are
+the cells' ``space.index(arch)`` (all of them in order, or a sorted subset for a
+table that covers part of a space). An axis of length 1 means the metric does not
+vary along it:
 NAS-Bench-201's 12-epoch table has one run per cell and no curve, so its arrays are
 ``(15625, 1, 1)``; a table trained with several seeds and read at every epoch keeps
 ``(15625, seeds, epochs)`` for its accuracies and ``(15625, 1, 1)`` for parameters
-and FLOPs. Cells the table does not cover are marked absent; asking for one raises
-:class:`NotInTableError`.
+and FLOPs. Asking for a cell the table does not cover raises :class:`NotInTableError`.
 
 Tables are saved as NPZ files without pickled objects (:meth:`Benchmark.save`,
 :meth:`Benchmark.read`), written byte for byte the same every time.
@@ -38,7 +39,7 @@ class NotInTableError(NasvizError):
     """An architecture of the space that the table holds no entry for."""
 
 
-def _as_3d(name: str, values, n_cells: int, n_seeds: int, n_epochs: int) -> np.ndarray:
+def _as_3d(name: str, values, n_cells: int, n_seeds: int, n_epochs: int, order=None) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype.kind not in "iuf":
         raise InvalidArgumentError(f"metric {name!r} must be numeric, got an array of dtype {arr.dtype}")
@@ -52,6 +53,8 @@ def _as_3d(name: str, values, n_cells: int, n_seeds: int, n_epochs: int) -> np.n
             f"metric {name!r} must be shaped (cells,) or (cells, seeds or 1, epochs or 1) = "
             f"({n_cells}, {n_seeds} or 1, {n_epochs} or 1); got {np.shape(values)}"
         )
+    if order is not None:
+        arr = arr[order]
     arr.flags.writeable = False
     return arr
 
@@ -71,9 +74,10 @@ class Benchmark:
     space : Space
         The search space whose cells the rows are (indexed by ``space.index``).
     values : mapping of str to array
-        One array per metric, shaped ``(len(space),)`` or ``(len(space), S, E)`` with
-        ``S`` 1 or ``len(seeds)`` and ``E`` 1 or ``len(epochs)``. NaN marks a missing
-        value. The mapping's order is the order of :attr:`metrics`.
+        One array per metric, shaped ``(cells,)`` or ``(cells, S, E)`` with ``S`` 1 or
+        ``len(seeds)`` and ``E`` 1 or ``len(epochs)``; ``cells`` is ``len(space)``, or
+        ``len(rows)``. NaN marks a missing value. The mapping's order is the order of
+        :attr:`metrics`.
     default_metric : str, optional
         The metric that :meth:`query` reads when none is named (default: the first).
     epochs : sequence of int, optional
@@ -81,8 +85,10 @@ class Benchmark:
         with final values only.
     seeds : sequence of int, optional
         The seeds of a table with several runs per cell; ``None`` for one run.
-    present : array of bool, optional
-        Which cells the table holds (default: all of them).
+    rows : array of int, optional
+        For a table that covers part of the space: ``space.index`` of the cell of each
+        row of ``values`` and ``cost`` (distinct; any order). Default: every cell, in
+        index order.
     cost : array of float, optional
         Seconds to train each cell for ``train_epochs`` epochs (measured or
         simulated); ``None`` makes every full evaluation cost 1.
@@ -107,7 +113,7 @@ class Benchmark:
     """
 
     def __init__(self, name: str, space: Space, values: Mapping[str, object], *, default_metric: str | None = None,
-                 epochs: Sequence[int] | None = None, seeds: Sequence[int] | None = None, present=None, cost=None,
+                 epochs: Sequence[int] | None = None, seeds: Sequence[int] | None = None, rows=None, cost=None,
                  train_epochs: int | None = None, description: str = ""):
         if not isinstance(space, Space):
             raise InvalidArgumentError(f"space must be a nasviz Space such as nv.CellSpace(), got {space!r}")
@@ -122,34 +128,47 @@ class Benchmark:
         for what, seq in (("epochs", self.epochs), ("seeds", self.seeds)):
             if seq is not None and (not seq or len(set(seq)) != len(seq)):
                 raise InvalidArgumentError(f"{what} must be distinct integers, got {seq!r}")
+        if self.epochs is not None and self.epochs != sorted(self.epochs):
+            raise InvalidArgumentError(f"epochs must be increasing (the last is the final epoch), got {self.epochs}")
         if self.epochs is not None and self.train_epochs is None:
             self.train_epochs = max(self.epochs)
-        n = len(space)
-        self._n = n
+        self._n = len(space)
+        order = None
+        if rows is None:
+            self._held = None  # every cell: row i is space[i]
+            n = self._n
+        else:
+            rows = np.asarray(rows)
+            if rows.ndim != 1 or rows.dtype.kind not in "iu" or (len(rows) and (
+                    rows.min() < 0 or rows.max() >= self._n)):
+                raise InvalidArgumentError(f"rows must be a 1-d array of indices in [0, {self._n}) of {space!r}")
+            order = np.argsort(rows, kind="stable")
+            held = rows[order].astype(np.int64)
+            if len(held) > 1 and (held[1:] == held[:-1]).any():
+                k = int(np.flatnonzero(held[1:] == held[:-1])[0])
+                raise InvalidArgumentError(f"rows holds the cell {str(space[int(held[k])])!r} twice")
+            held.flags.writeable = False
+            self._held = held
+            n = len(held)
         n_seeds = 1 if self.seeds is None else len(self.seeds)
         n_epochs = 1 if self.epochs is None else len(self.epochs)
-        self._values = {str(k): _as_3d(str(k), v, n, n_seeds, n_epochs) for k, v in values.items()}
+        self._values = {str(k): _as_3d(str(k), v, n, n_seeds, n_epochs, order) for k, v in values.items()}
         # integer metrics (parameter and FLOP counts) are saved as integers again
         self._int_metrics = {str(k) for k, v in values.items() if np.asarray(v).dtype.kind in "iu"}
         self.metrics = list(self._values)
         self.default_metric = self.metrics[0] if default_metric is None else check_choice(
             "default_metric", default_metric, self.metrics)
-        if present is None:
-            present = np.ones(n, dtype=bool)
-        present = np.asarray(present, dtype=bool)
-        if present.shape != (n,):
-            raise InvalidArgumentError(f"present must be a boolean array of shape ({n},), got {present.shape}")
-        present.flags.writeable = False
-        self._present = present
         if cost is not None:
             cost = np.asarray(cost, dtype=np.float64)
             if cost.shape != (n,):
                 raise InvalidArgumentError(f"cost must be an array of shape ({n},), got {cost.shape}")
-            bad = present & ~(np.isfinite(cost) & (cost >= 0))
+            if order is not None:
+                cost = cost[order]
+            bad = ~(np.isfinite(cost) & (cost >= 0))
             if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise InvalidArgumentError(f"cost must be finite seconds >= 0 for every cell; got {cost[i]!r} "
-                                           f"for {str(space[i])!r}")
+                k = int(np.flatnonzero(bad)[0])
+                raise InvalidArgumentError(f"cost must be finite seconds >= 0 for every cell; got {cost[k]!r} "
+                                           f"for {str(space[self._space_index(k)])!r}")
             cost.flags.writeable = False
         self._cost = cost
         self._epoch_pos = None if self.epochs is None else {e: k for k, e in enumerate(self.epochs)}
@@ -185,26 +204,36 @@ class Benchmark:
                     return idx
         return self.space.index(arch)  # raises a nasviz error for a non-member
 
-    def _missing(self, rows: np.ndarray):
-        archs = [str(self.space[int(i)]) for i in rows[:3]]
-        more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
-        what = "the cell" if len(rows) == 1 else f"{len(rows)} of the cells:"
+    def _space_index(self, row: int) -> int:
+        return int(row) if self._held is None else int(self._held[row])
+
+    def _missing(self, indices: np.ndarray):
+        archs = [str(self.space[int(i)]) for i in indices[:3]]
+        more = f" and {len(indices) - 3} more" if len(indices) > 3 else ""
+        what = "the cell" if len(indices) == 1 else f"{len(indices)} of the cells:"
         return NotInTableError(
             f"table {self.name!r} does not contain {what} {', '.join(map(repr, archs))}{more}; it holds "
-            f"{len(self)} of the {self._n} cells of {self.space!r} (check `arch in bench` first)"
+            f"{len(self):,} of the {self._n:,} cells of {self.space!r} (check `arch in bench` first)"
         )
 
     def _row(self, arch) -> int:
+        """The row of ``arch`` in the arrays; raises NotInTableError if the table lacks it."""
         i = self._index(arch)
-        if not self._present[i]:
+        if self._held is None:
+            return i
+        k = int(np.searchsorted(self._held, i))
+        if k == len(self._held) or self._held[k] != i:
             raise self._missing(np.array([i]))
-        return i
+        return k
 
     def _rows(self, archs: Iterable) -> np.ndarray:
-        rows = np.fromiter((self._index(a) for a in archs), dtype=np.int64)
-        missing = ~self._present[rows]
+        indices = np.fromiter((self._index(a) for a in archs), dtype=np.int64)
+        if self._held is None:
+            return indices
+        rows = np.minimum(np.searchsorted(self._held, indices), max(len(self._held) - 1, 0))
+        missing = (self._held[rows] != indices) if len(self._held) else np.ones(len(indices), dtype=bool)
         if missing.any():
-            raise self._missing(np.unique(rows[missing]))
+            raise self._missing(np.unique(indices[missing]))
         return rows
 
     # -- metric, epoch, seed -> slice ----------------------------------------------
@@ -253,11 +282,10 @@ class Benchmark:
             return np.nanmean(a, axis=-1)
 
     def _column(self, metric, epoch, seed) -> np.ndarray:
-        """One value per cell of the space (NaN where absent), cached."""
+        """One value per row (cell held), cached."""
         key = (self._metric(metric), self._epoch_index(epoch), self._seed_index(seed))
         if key not in self._columns:
             col = np.array(self._pick(key[0], slice(None), epoch, seed), dtype=np.float64)
-            col[~self._present] = np.nan
             col.flags.writeable = False
             self._columns[key] = col
         return self._columns[key]
@@ -370,8 +398,8 @@ class Benchmark:
         col = self._column(metric, epoch, seed)
         if not np.isfinite(col).any():
             raise InvalidArgumentError(f"table {self.name!r} has no values of metric {self._metric(metric)!r}")
-        i = int(np.nanargmax(col))
-        return self.space[i], float(col[i])
+        k = int(np.nanargmax(col))
+        return self.space[self._space_index(k)], float(col[k])
 
     def percentile(self, arch, metric: str | None = None, epoch: int | None = None, seed: int | None = None) -> float:
         """Percentage of the table's cells that score at most as much as ``arch`` (the optimum: 100).
@@ -396,9 +424,11 @@ class Benchmark:
     def archs(self) -> list:
         """The cells the table holds, in ``space.index`` order."""
         if self._archs is None:
-            self._archs = list(self.space.enumerate()) if type(self.space)._valid is Space._valid else None
-        everything = self._archs if self._archs is not None else [self.space[i] for i in range(self._n)]
-        return [everything[i] for i in np.flatnonzero(self._present)]
+            if self._held is None:
+                self._archs = list(self.space.enumerate())
+            else:
+                self._archs = [self.space[int(i)] for i in self._held]
+        return list(self._archs)
 
     def to_dataframe(self, epoch: int | None = None, seed: int | None = None):
         """A ``pandas.DataFrame``: one row per cell held, column ``arch`` (its string), one column per metric.
@@ -417,21 +447,22 @@ class Benchmark:
         """
         import pandas as pd
 
-        rows = np.flatnonzero(self._present)
+        index = np.arange(self._n) if self._held is None else self._held
         data = {"arch": [str(a) for a in self.archs()]}
         for m in self.metrics:
-            data[m] = self._column(m, epoch, seed)[rows]
-        return pd.DataFrame(data, index=pd.Index(rows, name="index"))
+            data[m] = self._column(m, epoch, seed)
+        return pd.DataFrame(data, index=pd.Index(index, name="index"))
 
     # -- container protocol --------------------------------------------------------
     def __len__(self) -> int:
-        return int(self._present.sum())
+        return self._n if self._held is None else len(self._held)
 
     def __contains__(self, arch) -> bool:
         try:
-            return bool(self._present[self._index(arch)])
+            self._row(arch)
         except NasvizError:
             return False
+        return True
 
     def __repr__(self) -> str:
         parts = [f"{len(self):,} of {self._n:,} cells of {self.space!r}"]
@@ -461,8 +492,8 @@ class Benchmark:
             "seeds": self.seeds, "train_epochs": self.train_epochs,
         }
         arrays = {"meta": np.array(json.dumps(meta, sort_keys=True))}
-        if not self._present.all():
-            arrays["present"] = self._present
+        if self._held is not None:
+            arrays["rows"] = self._held
         if self._cost is not None:
             arrays["cost"] = self._cost
         for m in self.metrics:
@@ -485,14 +516,14 @@ class Benchmark:
             if meta.get("format") != _FORMAT:
                 raise InvalidArgumentError(f"{path}: unsupported benchmark file format {meta.get('format')!r}")
             values = {m: npz[_METRIC_PREFIX + m] for m in meta["metrics"]}
-            present = npz["present"] if "present" in npz.files else None
+            rows = npz["rows"] if "rows" in npz.files else None
             cost = npz["cost"] if "cost" in npz.files else None
         spec = meta["space"]
         space = CellSpace(ops=tuple(spec["ops"]), nodes=spec["nodes"])
         if space == CellSpace():
             space = CellSpace()
         return cls(meta["name"], space, values, default_metric=meta["default_metric"], epochs=meta["epochs"],
-                   seeds=meta["seeds"], present=present, cost=cost, train_epochs=meta["train_epochs"],
+                   seeds=meta["seeds"], rows=rows, cost=cost, train_epochs=meta["train_epochs"],
                    description=meta["description"])
 
 

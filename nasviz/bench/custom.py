@@ -108,6 +108,8 @@ def from_dataframe(df, arch_column: str = "arch", metrics: Sequence[str] | None 
         check_choice("default_metric", default_metric, metrics)
     row_name = _row_name or (lambda pos: f"row {_plain(df.index[pos])!r}")
 
+    if not len(df):
+        raise InvalidArgumentError("the table has no rows")
     rows = _cell_rows(df[arch_column].tolist(), space, arch_column, row_name)
     values = {m: _numeric(df[m], m, row_name) for m in metrics}
     cost = None
@@ -119,7 +121,6 @@ def from_dataframe(df, arch_column: str = "arch", metrics: Sequence[str] | None 
             raise InvalidArgumentError(f"{row_name(pos)}: cost column {cost_column!r} must hold seconds >= 0, "
                                        f"got {df[cost_column].iloc[pos]!r}")
 
-    n = len(space)
     order = np.argsort(rows, kind="stable")
     sorted_rows = rows[order]
     dup = sorted_rows[1:] == sorted_rows[:-1]
@@ -130,31 +131,26 @@ def from_dataframe(df, arch_column: str = "arch", metrics: Sequence[str] | None 
             f"{row_name(first)} and {row_name(second)} are the same cell "
             f"{str(space[int(sorted_rows[k])])!r}; keep one, or pass on_duplicate='mean' (or 'first', 'last')"
         )
-    present = np.zeros(n, dtype=bool)
-    present[rows] = True
-    # the one row kept per cell for "error" (no duplicates), "first" and "last"
+    # cells: the distinct space indices, sorted; group[r]: which cell row r belongs to
+    cells, first, group = np.unique(rows, return_index=True, return_inverse=True)
     if on_duplicate == "last":
         _, last = np.unique(rows[::-1], return_index=True)
         pick = len(rows) - 1 - last
     else:
-        _, pick = np.unique(rows, return_index=True)
+        pick = first  # "error" (no duplicates left) and "first"
 
-    def scatter(col: np.ndarray) -> np.ndarray:
-        out = np.full(n, np.nan)
-        if on_duplicate == "mean":
-            total, count = np.zeros(n), np.zeros(n)
-            ok = np.isfinite(col)
-            np.add.at(total, rows[ok], col[ok])
-            np.add.at(count, rows[ok], 1)
-            has = count > 0
-            out[has] = total[has] / count[has]
-        else:
-            out[rows[pick]] = col[pick]
-        return out
+    def per_cell(col: np.ndarray) -> np.ndarray:
+        if on_duplicate != "mean":
+            return col[pick]
+        ok = np.isfinite(col)
+        total = np.bincount(group[ok], weights=col[ok], minlength=len(cells))
+        count = np.bincount(group[ok], minlength=len(cells))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
-    full_cost = None if cost is None else np.where(present, scatter(cost), 0.0)
-    return Benchmark(name, space, {m: scatter(v) for m, v in values.items()}, default_metric=default_metric,
-                     present=present, cost=full_cost, train_epochs=train_epochs, description=description)
+    return Benchmark(name, space, {m: per_cell(v) for m, v in values.items()}, default_metric=default_metric,
+                     rows=cells, cost=None if cost is None else per_cell(cost), train_epochs=train_epochs,
+                     description=description)
 
 
 def from_csv(path, arch_column: str = "arch", metrics: Sequence[str] | None = None, space: Space | None = None,
