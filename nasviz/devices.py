@@ -1,0 +1,69 @@
+"""Which device to compute on: ``device="auto"`` and its friends.
+
+Estimators and the command line resolve their ``device`` argument here, so that
+``"auto"`` means the same everywhere: ``"cuda"`` when PyTorch sees a CUDA GPU,
+else ``"cpu"``. torch is imported inside the functions.
+
+Examples
+--------
+>>> from nasviz.devices import auto_device, resolve_device
+>>> auto_device() in ("cuda", "cpu")
+True
+>>> resolve_device("cpu")
+'cpu'
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import InvalidArgumentError
+
+__all__ = ["auto_device", "resolve_device"]
+
+_ACCEPTED = "'auto', 'cpu', 'cuda' or 'cuda:N'"
+
+
+def auto_device() -> str:
+    """The device ``device="auto"`` chooses: ``"cuda"`` if ``torch.cuda.is_available()``, else ``"cpu"``."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_device(device="auto") -> str:
+    """A device string for ``torch``: ``"auto"`` becomes :func:`auto_device`.
+
+    Accepts ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or a ``torch.device``.
+    Asking for CUDA on a machine without it raises
+    :class:`~nasviz.errors.InvalidArgumentError` saying to use ``"auto"`` or ``"cpu"``.
+
+    Examples
+    --------
+    >>> resolve_device("auto") in ("cuda", "cpu")
+    True
+    >>> try:
+    ...     resolve_device("tpu")
+    ... except ValueError as err:
+    ...     print(err)
+    unknown device 'tpu'; accepted: 'auto', 'cpu', 'cuda' or 'cuda:N'
+    """
+    name = str(device) if type(device).__name__ == "device" else device
+    if not isinstance(name, str) or not re.fullmatch(r"auto|cpu|cuda(:\d+)?", name):
+        raise InvalidArgumentError(f"unknown device {device!r}; accepted: {_ACCEPTED}")
+    if name == "auto":
+        return auto_device()
+    if name.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise InvalidArgumentError(
+                f"device {name!r} asked for, but PyTorch sees no CUDA GPU here; use device='auto' or 'cpu'"
+            )
+        index = int(name.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise InvalidArgumentError(
+                f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                f"numbered from 0; use 'cuda' or 'auto'"
+            )
+    return name
