@@ -1,0 +1,521 @@
+"""What a search did: its trials, the best one, curves, Pareto fronts and comparisons.
+
+A :class:`Trial` is one evaluated architecture (frozen, plain data); a
+:class:`History` is the trials of one search, in trial-number order. Curves are
+computed by plain-data functions that return numpy arrays (:meth:`History.incumbent`,
+:func:`compare_data`) and drawn by thin functions that take ``ax=None`` and return
+the matplotlib Axes (:meth:`History.plot`, :func:`compare`).
+
+Examples
+--------
+>>> import nasviz as nv
+>>> space = nv.CellSpace()
+>>> trials = [nv.Trial(i, space[i], nv.Result(score=s, cost=2.0))
+...           for i, s in enumerate([0.5, 0.7, 0.6])]
+>>> history = nv.History(trials)
+>>> history.best.number
+1
+>>> x, best = history.incumbent()
+>>> x.tolist(), best.tolist()
+([1, 2, 3], [0.5, 0.7, 0.7])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InvalidArgumentError, UnknownNameError, check_choice
+from .estimators.base import Result
+
+__all__ = ["Trial", "History", "compare", "compare_data"]
+
+_BY = ("evaluations", "cost", "time")
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One evaluated architecture of a search.
+
+    Attributes
+    ----------
+    number : int
+        Position in the order the search asked for candidates, from 0.
+    arch : Architecture or str
+        The candidate (its string when the space is unknown, e.g. a journal read
+        without its space).
+    result : Result
+        What the estimator returned; ``score``, ``cost``, ``status``, ``error`` and
+        ``metrics`` below are read from it.
+    parent : Architecture, str or None
+        The architecture it was derived from, when the strategy says so.
+    fidelity : object
+        The per-candidate fidelity (e.g. epochs) the strategy asked for, or None.
+    started, finished : float or None
+        Wall-clock timestamps (``time.time()``) of the evaluation.
+    worker : str or None
+        Where it ran (``host:pid:thread``, or the Dask worker address).
+    attempts : int
+        How many times the evaluation was started (more than 1 when it was
+        interrupted and run again on resume).
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> t = nv.Trial(0, nv.CellSpace()[0], nv.Result(score=0.25, metrics={"params": 10}))
+    >>> t.score, t.status, t.metrics["params"]
+    (0.25, 'ok', 10)
+    """
+
+    number: int
+    arch: object
+    result: Result
+    parent: object = None
+    fidelity: object = None
+    started: float | None = None
+    finished: float | None = None
+    worker: str | None = None
+    attempts: int = 1
+
+    @property
+    def score(self) -> float:
+        return self.result.score
+
+    @property
+    def cost(self) -> float:
+        return self.result.cost
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def error(self) -> str | None:
+        return self.result.error
+
+    @property
+    def metrics(self) -> dict:
+        return self.result.metrics
+
+    @property
+    def ok(self) -> bool:
+        return self.result.status == "ok"
+
+    def __repr__(self) -> str:
+        tail = f"score={self.score!r}" if self.ok else f"error={self.error!r}"
+        return f"Trial(number={self.number}, arch='{self.arch}', status={self.status!r}, {tail})"
+
+
+class History:
+    """The trials of one search, in trial-number order.
+
+    Parameters
+    ----------
+    trials : iterable of Trial
+        Finished trials (``status`` ``"ok"`` or ``"failed"``).
+    n_repeats : int
+        How many asks the search answered from already-evaluated trials.
+    label : str or None
+        A name for comparisons (:func:`compare` groups histories by it); the search
+        sets it to the strategy's class name.
+    meta : dict or None
+        What ran: the reprs of space, strategy and estimator, seed, budget.
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> space = nv.CellSpace()
+    >>> h = nv.History([nv.Trial(0, space[0], nv.Result(score=0.5, metrics={"params": 3})),
+    ...                 nv.Trial(1, space[1], nv.Result.failed("loss became NaN")),
+    ...                 nv.Trial(2, space[2], nv.Result(score=0.5, metrics={"params": 9}))])
+    >>> h
+    History(3 trials, 1 failed, best score 0.5 at trial 0)
+    >>> [t.number for t in h.pareto()]
+    [0]
+    """
+
+    def __init__(self, trials: Iterable[Trial] = (), *, n_repeats: int = 0, label: str | None = None,
+                 meta: dict | None = None):
+        trials = list(trials)
+        for t in trials:
+            if not isinstance(t, Trial):
+                raise InvalidArgumentError(f"a History holds Trial objects, got {t!r}")
+        self.trials = sorted(trials, key=lambda t: t.number)
+        self.n_repeats = n_repeats
+        self.label = label
+        self.meta = dict(meta or {})
+
+    @classmethod
+    def from_storage(cls, path, space=None) -> "History":
+        """The finished trials of the journal at ``path`` (a file written by :class:`nasviz.Search`).
+
+        ``space`` turns the journaled strings back into architectures; by default the
+        space is rebuilt from the journal when it can be, else ``arch`` stays a string.
+        """
+        from .storage import load_history
+
+        return load_history(path, space=space)
+
+    # -- container -------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.trials)
+
+    def __iter__(self):
+        return iter(self.trials)
+
+    def __getitem__(self, i):
+        return self.trials[i]
+
+    def __repr__(self) -> str:
+        n_failed = sum(not t.ok for t in self.trials)
+        parts = [f"{len(self.trials)} trials", f"{n_failed} failed"]
+        if self.n_repeats:
+            parts.append(f"{self.n_repeats} repeats")
+        best = self.best
+        if best is not None:
+            parts.append(f"best score {best.score:.4g} at trial {best.number}")
+        return f"History({', '.join(parts)})"
+
+    @property
+    def ok_trials(self) -> list[Trial]:
+        """The trials that succeeded."""
+        return [t for t in self.trials if t.ok]
+
+    @property
+    def failed(self) -> list[Trial]:
+        """The trials that failed, with their ``error``."""
+        return [t for t in self.trials if not t.ok]
+
+    @property
+    def best(self) -> Trial | None:
+        """The succeeded trial with the highest score (the earliest on ties); None if none succeeded."""
+        best = None
+        for t in self.trials:
+            if t.ok and (best is None or t.score > best.score):
+                best = t
+        return best
+
+    # -- curves ----------------------------------------------------------------------
+    def incumbent(self, by: str = "evaluations") -> tuple[np.ndarray, np.ndarray]:
+        """The best score so far after each trial: ``(x, best)`` arrays, one entry per trial.
+
+        Parameters
+        ----------
+        by : {"evaluations", "cost", "time"}
+            ``"evaluations"``: x is 1, 2, ... in trial-number order. ``"cost"``: x is the
+            cumulative cost (seconds, real or simulated) in trial-number order.
+            ``"time"``: x is wall-clock seconds from the first start to each trial's end,
+            trials in the order they finished.
+
+        ``best`` is NaN until the first trial that succeeded; failed trials keep the
+        previous value.
+        """
+        check_choice("by", by, _BY)
+        trials = list(self.trials)
+        if by == "time":
+            trials = [t for t in trials if t.finished is not None]
+            trials.sort(key=lambda t: (t.finished, t.number))
+            t0 = min((t.started if t.started is not None else t.finished for t in trials), default=0.0)
+            x = np.array([t.finished - t0 for t in trials], dtype=float)
+        elif by == "cost":
+            x = np.cumsum([float(t.cost) for t in trials], dtype=float)
+        else:
+            x = np.arange(1, len(trials) + 1)
+        scores = np.array([t.score if t.ok else np.nan for t in trials], dtype=float)
+        return x, _running_max(scores)
+
+    def to_dataframe(self):
+        """A pandas DataFrame, one row per trial.
+
+        Columns: number, arch, score, status, error, cost, parent, fidelity, started,
+        finished, worker, attempts; then every scalar metric under its own name (a
+        metric whose name is taken gets the prefix ``metrics.``).
+        """
+        import pandas as pd
+
+        base = ["number", "arch", "score", "status", "error", "cost", "parent", "fidelity",
+                "started", "finished", "worker", "attempts"]
+        rows = []
+        for t in self.trials:
+            row = {"number": t.number, "arch": str(t.arch), "score": t.score, "status": t.status,
+                   "error": t.error, "cost": t.cost, "parent": None if t.parent is None else str(t.parent),
+                   "fidelity": t.fidelity, "started": t.started, "finished": t.finished,
+                   "worker": t.worker, "attempts": t.attempts}
+            for k, v in t.metrics.items():
+                if isinstance(v, (bool, int, float, str, np.integer, np.floating)) or v is None:
+                    row[f"metrics.{k}" if k in base else k] = v
+            rows.append(row)
+        df = pd.DataFrame(rows)
+        if not rows:
+            df = pd.DataFrame(columns=base)
+        return df
+
+    def pareto(self, objectives=("score", "params"), maximize=(True, False)) -> list[Trial]:
+        """The non-dominated succeeded trials, in trial-number order.
+
+        Parameters
+        ----------
+        objectives : sequence of str
+            ``"score"``, ``"cost"`` or the name of a metric (e.g. ``"params"``, ``"flops"``).
+        maximize : sequence of bool
+            One per objective: True where larger is better.
+
+        A trial is dominated when another is at least as good in every objective and
+        better in one. Trials missing an objective, or with a non-finite value, are
+        left out.
+        """
+        objectives, maximize = tuple(objectives), tuple(maximize)
+        if not objectives or len(objectives) != len(maximize):
+            raise InvalidArgumentError(
+                f"give one maximize flag per objective: objectives={objectives!r}, maximize={maximize!r}")
+        values = pareto_values(self.ok_trials, objectives)
+        keep = []
+        points = []
+        for t, v in values:
+            keep.append(t)
+            points.append([x if up else -x for x, up in zip(v, maximize)])
+        mask = non_dominated(np.array(points, dtype=float).reshape(len(points), len(objectives)))
+        return [t for t, m in zip(keep, mask) if m]
+
+    # -- drawing ---------------------------------------------------------------------
+    def plot(self, ax=None, by: str = "evaluations", optimum: float | None = None):
+        """Best score so far (a step line) over every evaluation (dots); failures as red crosses.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None
+            Where to draw; the current Axes by default.
+        by : {"evaluations", "cost", "time"}
+            The x axis (see :meth:`incumbent`).
+        optimum : float or None
+            Draws the best achievable score as a dashed line.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        x, best = self.incumbent(by=by)
+        if ax is None:
+            ax = plt.gca()
+        trials = list(self.trials)
+        if by == "time":
+            trials = sorted((t for t in trials if t.finished is not None), key=lambda t: (t.finished, t.number))
+        ok = np.array([t.ok for t in trials], dtype=bool)
+        scores = np.array([t.score if t.ok else np.nan for t in trials], dtype=float)
+        if ok.any():
+            ax.scatter(x[ok], scores[ok], s=14, color="tab:blue", alpha=0.5, label="evaluations", zorder=2)
+            ax.step(x, best, where="post", color="tab:orange", lw=2, label="best so far", zorder=3)
+        if (~ok).any():
+            floor = np.nanmin(scores) if ok.any() else 0.0
+            ax.scatter(x[~ok], np.full(int((~ok).sum()), floor), marker="x", color="tab:red",
+                       label="failed", zorder=4)
+        if optimum is not None:
+            ax.axhline(optimum, ls="--", color="0.4", lw=1, label="optimum")
+        ax.set_xlabel({"evaluations": "evaluations", "cost": "cost (s)", "time": "wall time (s)"}[by])
+        ax.set_ylabel("score")
+        if self.label:
+            ax.set_title(self.label)
+        if len(trials):
+            ax.legend(loc="lower right", fontsize="small")
+        return ax
+
+
+def _running_max(scores: np.ndarray) -> np.ndarray:
+    out = np.empty_like(scores, dtype=float)
+    best = np.nan
+    for i, s in enumerate(scores):
+        if not np.isnan(s) and (np.isnan(best) or s > best):
+            best = s
+        out[i] = best
+    return out
+
+
+def pareto_values(trials, objectives) -> list[tuple[Trial, tuple[float, ...]]]:
+    """``(trial, values)`` for the trials that have every objective finite."""
+    out = []
+    for t in trials:
+        vals = []
+        for name in objectives:
+            if name == "score":
+                v = t.score
+            elif name == "cost":
+                v = t.cost
+            elif name in t.metrics:
+                v = t.metrics[name]
+            else:
+                available = ["score", "cost", *sorted({k for tt in trials for k in tt.metrics})]
+                if not any(name in tt.metrics for tt in trials):
+                    raise UnknownNameError(f"unknown objective {name!r}; accepted: {', '.join(map(repr, available))}")
+                vals = None
+                break
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                raise InvalidArgumentError(f"objective {name!r} of trial {t.number} is not a number: {v!r}") from None
+            if not math.isfinite(v):
+                vals = None
+                break
+            vals.append(v)
+        if vals is not None:
+            out.append((t, tuple(vals)))
+    return out
+
+
+def non_dominated(points: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows of ``points`` (larger is better in every column) that no other row dominates.
+
+    Examples
+    --------
+    >>> non_dominated(np.array([[1, 1], [2, 0], [0, 0], [1, 1]])).tolist()
+    [True, True, False, True]
+    """
+    points = np.asarray(points, dtype=float)
+    n = len(points)
+    mask = np.ones(n, dtype=bool)
+    for i in range(n):
+        ge = np.all(points >= points[i], axis=1)
+        gt = np.any(points > points[i], axis=1)
+        if np.any(ge & gt):
+            mask[i] = False
+    return mask
+
+
+# -- comparing searches ---------------------------------------------------------------
+def _groups(histories, labels) -> dict[str, list[History]]:
+    if isinstance(histories, History):
+        histories = [histories]
+    if isinstance(histories, Mapping):
+        if labels is not None:
+            raise InvalidArgumentError("labels must be None when histories is a dict (its keys are the labels)")
+        groups = {str(k): list(v) if not isinstance(v, History) else [v] for k, v in histories.items()}
+    else:
+        histories = list(histories)
+        if labels is None:
+            labels = [(h.label if isinstance(h, History) else None) or "search" for h in histories]
+        elif isinstance(labels, str):
+            labels = [labels] * len(histories)
+        labels = list(labels)
+        if len(labels) != len(histories):
+            raise InvalidArgumentError(
+                f"labels must have one entry per history ({len(histories)}), got {len(labels)}")
+        groups = {}
+        for label, h in zip(labels, histories):
+            groups.setdefault(str(label), []).append(h)
+    for label, hs in groups.items():
+        if not hs:
+            raise InvalidArgumentError(f"no histories for label {label!r}")
+        for h in hs:
+            if not isinstance(h, History):
+                raise InvalidArgumentError(f"compare takes History objects, got {h!r} under {label!r}")
+    return groups
+
+
+def compare_data(histories, *, optimum: float | None = None, labels=None, by: str = "evaluations",
+                 ci: float | None = 0.95) -> dict[str, dict[str, np.ndarray]]:
+    """Mean regret over seeds, with a confidence band, per label: plain data for :func:`compare`.
+
+    Parameters
+    ----------
+    histories : dict of label -> list of History, or a list of History
+        Runs to compare. With a list, ``labels`` (one per history) groups them; without
+        labels, each history's own ``label`` does.
+    optimum : float or None
+        The best achievable score. Regret is ``optimum - best so far``; without an
+        optimum it is ``-best so far`` (lower is still better).
+    by : {"evaluations", "cost", "time"}
+        The x axis, as in :meth:`History.incumbent`.
+    ci : float or None
+        Confidence level of the band: mean +- t-quantile * standard error over runs.
+
+    Returns
+    -------
+    dict
+        ``label -> {"x", "mean", "low", "high", "n"}``: arrays on a grid that is the
+        union of the runs' x values. Each run's best-so-far is a step function (NaN
+        before its first success; after its last trial its final value holds);
+        ``n`` counts the runs with a value at each x. Where ``n < 2`` the band
+        collapses to the mean; with ``ci=None`` ``low`` and ``high`` are None.
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> space = nv.CellSpace()
+    >>> def run(scores):
+    ...     return nv.History([nv.Trial(i, space[i], nv.Result(score=s)) for i, s in enumerate(scores)])
+    >>> d = compare_data({"a": [run([0.5, 0.9]), run([0.7, 0.8])]}, optimum=1.0)
+    >>> d["a"]["x"].tolist(), d["a"]["mean"].round(3).tolist()
+    ([1, 2], [0.4, 0.15])
+    """
+    check_choice("by", by, _BY)
+    if ci is not None and not (isinstance(ci, (int, float)) and 0 < ci < 1):
+        raise InvalidArgumentError(f"ci must be a level in (0, 1) such as 0.95, or None; got {ci!r}")
+    from scipy import stats
+
+    out = {}
+    for label, hs in _groups(histories, labels).items():
+        curves = [h.incumbent(by=by) for h in hs]
+        grid = np.unique(np.concatenate([x for x, _ in curves])) if curves else np.array([])
+        if by == "evaluations":
+            grid = grid.astype(int)
+        rows = []
+        for x, best in curves:
+            regret = (optimum - best) if optimum is not None else -best
+            if len(x) == 0:
+                rows.append(np.full(len(grid), np.nan))
+                continue
+            idx = np.searchsorted(x, grid, side="right") - 1
+            rows.append(np.where(idx >= 0, regret[np.clip(idx, 0, None)], np.nan))
+        values = np.array(rows, dtype=float).reshape(len(rows), len(grid))
+        n = np.sum(~np.isnan(values), axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = np.nansum(values, axis=0)
+            mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+            if ci is None:
+                low = high = None
+            else:
+                dev = np.where(np.isnan(values), 0.0, values - mean)
+                sd = np.sqrt(np.sum(dev ** 2, axis=0) / np.maximum(n - 1, 1))
+                t = stats.t.ppf((1 + ci) / 2, np.maximum(n - 1, 1))
+                half = np.where(n >= 2, t * sd / np.sqrt(np.maximum(n, 1)), 0.0)
+                low, high = mean - half, mean + half
+        out[label] = {"x": grid, "mean": mean, "low": low, "high": high, "n": n}
+    return out
+
+
+def compare(histories, *, optimum: float | None = None, labels=None, by: str = "evaluations", ax=None,
+            ci: float | None = 0.95):
+    """Draw mean regret with a confidence band over seeds, one line per label.
+
+    Takes the arguments of :func:`compare_data` (which computes what is drawn) and
+    ``ax``; returns the matplotlib Axes.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import nasviz as nv
+    >>> space = nv.CellSpace()
+    >>> h = nv.History([nv.Trial(i, space[i], nv.Result(score=s)) for i, s in enumerate([0.5, 0.9])])
+    >>> ax = nv.compare({"random": [h, h]}, optimum=1.0)
+    >>> ax.get_ylabel()
+    'regret (optimum - best so far)'
+    """
+    import matplotlib.pyplot as plt
+
+    data = compare_data(histories, optimum=optimum, labels=labels, by=by, ci=ci)
+    if ax is None:
+        ax = plt.gca()
+    for label, d in data.items():
+        (line,) = ax.step(d["x"], d["mean"], where="post", lw=2, label=f"{label} (n={int(d['n'].max(initial=0))})")
+        if d["low"] is not None:
+            ax.fill_between(d["x"], d["low"], d["high"], step="post", alpha=0.2, color=line.get_color(), lw=0)
+    ax.set_xlabel({"evaluations": "evaluations", "cost": "cost (s)", "time": "wall time (s)"}[by])
+    ax.set_ylabel("regret (optimum - best so far)" if optimum is not None else "- best score so far")
+    if data:
+        ax.legend(fontsize="small")
+    return ax

@@ -1,0 +1,445 @@
+"""The run journal: an SQLite file that records a search as it happens.
+
+A journal holds one search. :class:`nasviz.Search` writes it (``storage="run.sqlite"``)
+and :meth:`nasviz.Search.resume` continues from it. It uses the standard library's
+``sqlite3`` in WAL mode, one transaction per step, so a process killed at any
+moment leaves a consistent file: every finished evaluation is committed before the
+next candidate is asked for.
+
+Tables
+------
+``run``
+    ``key -> value`` (JSON): format version, the space, strategy and estimator
+    (class path, constructor keyword arguments where they are JSON data, repr),
+    seed, budget and budget kind, created time.
+``trials``
+    One row per candidate: number, arch (string), parent, fidelity (JSON), status
+    (``running``, ``interrupted``, ``ok``, ``failed``), score, cost, error, metrics
+    (JSON), started/finished timestamps, worker, attempts.
+``events``
+    The exact sequence of the strategy's asks and tells (``seq`` order), repeats
+    included: what a resume replays.
+``snapshots``
+    ``strategy.state_dict()`` as JSON: the state before the first ask (``seq`` 0)
+    and after the latest tell.
+
+Open one with :func:`load_history` (its trials) or the :class:`Journal` class
+(everything, for tools).
+
+Examples
+--------
+>>> j = Journal()                      # in memory; Journal("run.sqlite") for a file
+>>> j.add_trial(0, "a", None, 3)
+>>> j.trials()[0]["status"], j.trials()[0]["fidelity"]
+('running', 3)
+>>> j.close()
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import math
+import os
+import sqlite3
+import time
+
+import numpy as np
+
+from .errors import NasvizError
+from .estimators.base import Result
+
+__all__ = ["Journal", "JournalError", "load_history", "describe", "rebuild", "to_json", "normalize_result"]
+
+FORMAT = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    number INTEGER PRIMARY KEY,
+    arch TEXT NOT NULL,
+    parent TEXT,
+    fidelity TEXT NOT NULL,
+    status TEXT NOT NULL,
+    score REAL,
+    cost REAL,
+    error TEXT,
+    metrics TEXT,
+    started REAL,
+    finished REAL,
+    worker TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    trial INTEGER NOT NULL,
+    repeat INTEGER NOT NULL,
+    arch TEXT NOT NULL,
+    parent TEXT,
+    fidelity TEXT NOT NULL,
+    time REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state TEXT NOT NULL);
+"""
+
+
+class JournalError(NasvizError):
+    """A journal that cannot be used as asked: not a nasviz journal, already holding a run,
+    or not matching the strategy that replays it."""
+
+
+# -- JSON helpers ---------------------------------------------------------------------
+def _default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj, key=repr)
+    item = getattr(obj, "item", None)
+    if callable(item):
+        try:
+            return item()
+        except Exception:  # noqa: BLE001 - fall back to the string form
+            pass
+    tolist = getattr(obj, "tolist", None)
+    if callable(tolist):
+        return tolist()
+    return str(obj)
+
+
+def to_json(value) -> str:
+    """``value`` as JSON text: numpy scalars and arrays become numbers and lists, NaN stays NaN,
+    anything else unknown becomes its string."""
+    return json.dumps(value, default=_default, sort_keys=True)
+
+
+def normalize_result(result: Result) -> Result:
+    """``result`` exactly as the journal stores and reads it back (plain floats, JSON metrics).
+
+    The search tells strategies the normalized result, so a resumed run replays the
+    very values the original run saw.
+    """
+    score = result.score
+    try:
+        score = float(score)
+    except (TypeError, ValueError):
+        score = math.nan
+    cost = float(result.cost) if result.cost is not None else 0.0
+    metrics = json.loads(to_json(dict(result.metrics or {})))
+    return Result(score=score, cost=cost, metrics=metrics, status=str(result.status),
+                  error=None if result.error is None else str(result.error))
+
+
+# -- describing and rebuilding objects --------------------------------------------------
+def _class_path(cls) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def describe(obj, skip=("space",)) -> dict:
+    """``{"class", "kwargs", "repr"}`` for a space, strategy or estimator.
+
+    ``kwargs`` are the constructor's keyword arguments read back from the attributes
+    of the same names (nasviz objects store them unchanged), or None when some are
+    missing or are not JSON data (then a resume needs the object passed again).
+    """
+    kwargs = {}
+    try:
+        sig = inspect.signature(type(obj).__init__)
+        for name, p in sig.parameters.items():
+            if name == "self" or name in skip or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            if not hasattr(obj, name):
+                kwargs = None
+                break
+            kwargs[name] = getattr(obj, name)
+        if kwargs is not None:
+            text = json.dumps(kwargs)  # strict: no fallbacks, the values must round-trip
+            kwargs = json.loads(text)
+    except (TypeError, ValueError):
+        kwargs = None
+    return {"class": _class_path(type(obj)), "kwargs": kwargs, "repr": repr(obj)}
+
+
+def rebuild(description: dict, base: type, *args):
+    """An object from :func:`describe`'s output: ``Class(*args, **kwargs)``.
+
+    The class must be importable (not defined in ``__main__`` or a notebook) and a
+    subclass of ``base``. Raises :class:`JournalError` saying what to pass instead.
+    """
+    path = description.get("class") or ""
+    what = base.__name__.lower()
+    module_name, _, qualname = path.partition(":")
+    hint = f"pass {what}= (a new {description.get('repr', path)} built as in the original run)"
+    if description.get("kwargs") is None:
+        raise JournalError(f"the journal cannot rebuild the {what} {description.get('repr')!r} "
+                           f"(its constructor arguments are not plain data); {hint}")
+    if module_name in ("", "__main__") or not qualname:
+        raise JournalError(f"the {what} class {path!r} was defined in a script or notebook; {hint}")
+    try:
+        obj = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as err:
+        raise JournalError(f"cannot import the {what} class {path!r} ({err}); {hint}") from None
+    if not (isinstance(obj, type) and issubclass(obj, base)):
+        raise JournalError(f"{path!r} is not a {base.__name__} subclass; {hint}")
+    try:
+        return obj(*args, **description["kwargs"])
+    except Exception as err:  # noqa: BLE001 - any failure means: ask the caller
+        raise JournalError(f"cannot rebuild {description.get('repr')!r}: {type(err).__name__}: {err}; {hint}") \
+            from None
+
+
+# -- the journal ----------------------------------------------------------------------
+class Journal:
+    """An SQLite journal of one search (see the module docstring for its tables).
+
+    Parameters
+    ----------
+    path : str, os.PathLike or None
+        The file (created if missing); None keeps the journal in memory.
+    """
+
+    def __init__(self, path=None):
+        self.path = path
+        target = ":memory:" if path is None else os.fspath(path)
+        try:
+            self._conn = sqlite3.connect(target, timeout=30.0, isolation_level=None, check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            if path is not None:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                # survives a killed process (the contract); only a power cut may lose the last commits
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            with self._tx():
+                for stmt in _SCHEMA.strip().split(";"):
+                    if stmt.strip():
+                        self._conn.execute(stmt)
+        except sqlite3.DatabaseError as err:
+            raise JournalError(f"{os.fspath(path)!r} is not a nasviz journal (SQLite says: {err})") from None
+
+    # transactions: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception
+    class _Tx:
+        def __init__(self, conn):
+            self.conn = conn
+
+        def __enter__(self):
+            self.conn.execute("BEGIN IMMEDIATE")
+            return self.conn
+
+        def __exit__(self, exc_type, exc, tb):
+            if exc_type is None:
+                self.conn.execute("COMMIT")
+            else:
+                self.conn.execute("ROLLBACK")
+            return False
+
+    def _tx(self):
+        return Journal._Tx(self._conn)
+
+    def close(self) -> None:
+        """Close the connection (an in-memory journal is then gone)."""
+        self._conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Journal({self.path!r})"
+
+    @staticmethod
+    def holds_run(path) -> bool:
+        """Whether the file at ``path`` exists and already records a search."""
+        if path is None or not os.path.exists(path):
+            return False
+        try:
+            conn = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True)
+            try:
+                row = conn.execute("SELECT count(*) FROM run").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            return os.path.getsize(path) > 0
+        return bool(row and row[0])
+
+    # -- run ---------------------------------------------------------------------------
+    def write_run(self, meta: dict) -> None:
+        """Record what runs (a dict of JSON values); adds ``format`` and ``created``."""
+        meta = {"format": FORMAT, "created": time.time(), **meta}
+        with self._tx() as c:
+            c.executemany("INSERT OR REPLACE INTO run (key, value) VALUES (?, ?)",
+                          [(k, to_json(v)) for k, v in meta.items()])
+
+    def update_run(self, **meta) -> None:
+        """Change some run values (e.g. the budget when a resume extends it)."""
+        with self._tx() as c:
+            c.executemany("INSERT OR REPLACE INTO run (key, value) VALUES (?, ?)",
+                          [(k, to_json(v)) for k, v in meta.items()])
+
+    def read_run(self) -> dict:
+        rows = self._conn.execute("SELECT key, value FROM run").fetchall()
+        meta = {r["key"]: json.loads(r["value"]) for r in rows}
+        if not meta:
+            raise JournalError(f"{self.path!r} holds no search; start one with nv.Search(..., storage=path)")
+        if meta.get("format") != FORMAT:
+            raise JournalError(f"{self.path!r} has journal format {meta.get('format')!r}; this nasviz reads {FORMAT}")
+        return meta
+
+    # -- asks and tells ----------------------------------------------------------------
+    def _event(self, c, kind, trial, repeat, arch, parent, fidelity) -> int:
+        cur = c.execute("INSERT INTO events (kind, trial, repeat, arch, parent, fidelity, time) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (kind, trial, int(repeat), arch, parent, to_json(fidelity), time.time()))
+        return cur.lastrowid
+
+    def _snapshot(self, c, seq, state) -> None:
+        if state is None:
+            return
+        c.execute("INSERT OR REPLACE INTO snapshots (seq, state) VALUES (?, ?)", (seq, to_json(state)))
+        c.execute("DELETE FROM snapshots WHERE seq != 0 AND seq < ?", (seq,))
+
+    def write_initial_state(self, state) -> None:
+        """The strategy's state before its first ask (snapshot ``seq`` 0)."""
+        with self._tx() as c:
+            self._snapshot(c, 0, state)
+
+    def add_trial(self, number: int, arch: str, parent: str | None, fidelity) -> None:
+        """A new candidate was asked for: its trial row (``running``) and the ask event."""
+        with self._tx() as c:
+            c.execute("INSERT INTO trials (number, arch, parent, fidelity, status, attempts) "
+                      "VALUES (?, ?, ?, ?, 'running', 1)", (number, arch, parent, to_json(fidelity)))
+            self._event(c, "ask", number, False, arch, parent, fidelity)
+
+    def restart_trial(self, number: int) -> None:
+        """An interrupted candidate is evaluated again: ``running``, one more attempt."""
+        with self._tx() as c:
+            c.execute("UPDATE trials SET status='running', attempts=attempts+1 WHERE number=?", (number,))
+
+    def add_repeat_ask(self, number: int, arch: str, parent: str | None, fidelity) -> None:
+        """The strategy asked again for a candidate still being evaluated (told when it finishes)."""
+        with self._tx() as c:
+            self._event(c, "ask", number, True, arch, parent, fidelity)
+
+    def add_repeat(self, number: int, arch: str, parent: str | None, fidelity, state=None) -> None:
+        """The strategy asked again for a finished candidate and was told its journaled result."""
+        with self._tx() as c:
+            self._event(c, "ask", number, True, arch, parent, fidelity)
+            seq = self._event(c, "tell", number, True, arch, parent, fidelity)
+            self._snapshot(c, seq, state)
+
+    def finish_trial(self, number: int, result: Result, *, started, finished, worker, tells, state=None) -> None:
+        """A candidate finished: its result, one tell event per ``(arch, parent, fidelity, repeat)``
+        in ``tells`` (the strategy was told in that order), and the strategy's state after them."""
+        with self._tx() as c:
+            c.execute("UPDATE trials SET status=?, score=?, cost=?, error=?, metrics=?, started=?, finished=?, "
+                      "worker=? WHERE number=?",
+                      (result.status, None if not math.isfinite(result.score) else result.score, result.cost,
+                       result.error, to_json(result.metrics), started, finished, worker, number))
+            seq = None
+            for arch, parent, fidelity, repeat in tells:
+                seq = self._event(c, "tell", number, repeat, arch, parent, fidelity)
+            if seq is not None:
+                self._snapshot(c, seq, state)
+
+    def mark(self, numbers, status: str) -> None:
+        """Set the status of unfinished trials (``interrupted`` when a run stops with them in flight)."""
+        numbers = list(numbers)
+        if not numbers:
+            return
+        with self._tx() as c:
+            c.executemany("UPDATE trials SET status=? WHERE number=? AND status IN ('running', 'interrupted')",
+                          [(status, n) for n in numbers])
+
+    # -- reading -----------------------------------------------------------------------
+    def trials(self) -> list[dict]:
+        """Every trial row as a dict (``fidelity`` and ``metrics`` decoded, NaN for a missing score)."""
+        out = []
+        for r in self._conn.execute("SELECT * FROM trials ORDER BY number"):
+            d = dict(r)
+            d["fidelity"] = json.loads(d["fidelity"])
+            d["metrics"] = json.loads(d["metrics"]) if d["metrics"] else {}
+            d["score"] = math.nan if d["score"] is None else d["score"]
+            d["cost"] = 0.0 if d["cost"] is None else d["cost"]
+            out.append(d)
+        return out
+
+    def events(self, after: int = 0) -> list[dict]:
+        """The ask and tell events with ``seq > after``, in order."""
+        out = []
+        for r in self._conn.execute("SELECT * FROM events WHERE seq > ? ORDER BY seq", (after,)):
+            d = dict(r)
+            d["fidelity"] = json.loads(d["fidelity"])
+            d["repeat"] = bool(d["repeat"])
+            out.append(d)
+        return out
+
+    def snapshot(self, seq: int | None = None) -> tuple[int, dict] | None:
+        """``(seq, state)`` of the latest snapshot (or the one at ``seq``); None if there is none."""
+        if seq is None:
+            row = self._conn.execute("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1").fetchone()
+        else:
+            row = self._conn.execute("SELECT seq, state FROM snapshots WHERE seq=?", (seq,)).fetchone()
+        return None if row is None else (row["seq"], json.loads(row["state"]))
+
+
+def result_of(row: dict) -> Result:
+    """The :class:`Result` of a finished trial row."""
+    return Result(score=row["score"], cost=row["cost"], metrics=row["metrics"], status=row["status"],
+                  error=row["error"])
+
+
+def rebuild_space(meta: dict):
+    """The journaled space, rebuilt from its class and keyword arguments."""
+    from .spaces.base import Space
+
+    return rebuild(meta["space"], Space)
+
+
+def load_history(path, space=None):
+    """The finished trials of the journal at ``path`` as a :class:`nasviz.History`.
+
+    ``space`` turns the journaled strings back into architectures; without it the
+    space is rebuilt from the journal where possible, else ``arch`` stays a string.
+    """
+    from .history import History, Trial
+
+    if not os.path.exists(path):
+        raise JournalError(f"no journal at {os.fspath(path)!r}")
+    j = Journal(path)
+    try:
+        meta = j.read_run()
+        if space is None:
+            try:
+                space = rebuild_space(meta)
+            except JournalError:
+                space = None
+        parse = space.from_string if space is not None else (lambda s: s)
+        trials = []
+        for row in j.trials():
+            if row["status"] not in ("ok", "failed"):
+                continue
+            trials.append(Trial(row["number"], parse(row["arch"]), result_of(row),
+                                parent=None if row["parent"] is None else parse(row["parent"]),
+                                fidelity=row["fidelity"], started=row["started"], finished=row["finished"],
+                                worker=row["worker"], attempts=row["attempts"]))
+        n_repeats = j._conn.execute("SELECT count(*) FROM events WHERE kind='ask' AND repeat=1").fetchone()[0]
+    finally:
+        j.close()
+    label = meta["strategy"]["class"].rpartition(":")[2] if "strategy" in meta else None
+    return History(trials, n_repeats=n_repeats, label=label, meta=_public_meta(meta))
+
+
+def _public_meta(meta: dict) -> dict:
+    out = {}
+    for key in ("space", "strategy", "estimator"):
+        if key in meta:
+            out[key] = meta[key]["repr"]
+    for key in ("seed", "budget", "budget_kind", "created"):
+        if key in meta:
+            out[key] = meta[key]
+    return out
