@@ -872,9 +872,8 @@ def network_blocks(*, channels: int = 16, cells_per_stage: int = 1, input_shape=
 
     input -> stem (3x3 conv + BN, ``channels``) -> ``cells_per_stage`` cells ->
     reduction (residual block, stride 2, channels x 2) -> cells -> reduction -> cells ->
-    BN-ReLU + global average pooling -> linear. A reduction halves the feature map; sizes
-    at which its convolution and its pooled shortcut disagree (most odd sizes) raise
-    :class:`~nasviz.errors.ShapeError`, since the built network cannot run on them either.
+    BN-ReLU + global average pooling -> linear. A reduction halves the feature map,
+    rounding up (odd sizes work: the shortcut pools with ``ceil_mode``).
 
     Examples
     --------
@@ -893,16 +892,8 @@ def network_blocks(*, channels: int = 16, cells_per_stage: int = 1, input_shape=
     c = channels
     for stage in range(1, 4):
         if stage > 1:
-            conv = ((h - 1) // 2 + 1, (w - 1) // 2 + 1)   # 3x3 convolution, stride 2, padding 1
-            pool = (h // 2, w // 2)                        # shortcut: 2x2 average pooling
-            if 0 in pool or any(p not in (q, 1) for p, q in zip(pool, conv)):
-                raise ShapeError(
-                    f"input_shape {tuple(input_shape)!r} gives a {h}x{w} feature map at reduction {stage - 1}: "
-                    f"its stride-2 convolution makes {conv[0]}x{conv[1]} but its pooled shortcut "
-                    f"{pool[0]}x{pool[1]}, so the built network cannot run; use a height and width divisible "
-                    f"by 4, e.g. (1, 8, 8)"
-                )
-            c, (h, w) = 2 * c, conv   # (a 1x1 shortcut is broadcast over the convolution's output)
+            # 3x3 stride-2 convolution; its shortcut pools 2x2 with ceil_mode, so the sizes agree
+            c, h, w = 2 * c, (h - 1) // 2 + 1, (w - 1) // 2 + 1
             blocks.append(NetworkBlock("reduction", stage, (c, h, w), "reduction\nstride 2"))
         blocks.extend(NetworkBlock("cell", stage, (c, h, w), "cell") for _ in range(cells_per_stage))
     blocks.append(NetworkBlock("pool", 0, (c, 1, 1), "BN-ReLU\navg pool"))

@@ -352,19 +352,14 @@ def test_network_blocks_match_the_built_model(space, channels, cells, shape):
     assert [b.stage for b in blocks if b.kind == "cell"] == [1] * cells + [2] * cells + [3] * cells
 
 
-def test_network_blocks_fail_exactly_where_the_model_fails(space):
+def test_network_blocks_match_the_model_at_any_size(space):
     import torch
 
     model = space.build(space.from_string(EXAMPLE), channels=2).eval()
     for h, w in [(n, n) for n in range(1, 14)] + [(8, 6), (8, 5), (12, 3)]:
-        try:
-            with torch.no_grad():
-                out = model.cells(model.stem(torch.zeros(1, 1, h, w)))
-        except RuntimeError:
-            with pytest.raises(ShapeError, match=rf"\(1, {h}, {w}\).*cannot run"):
-                network_blocks(channels=2, input_shape=(1, h, w))
-        else:
-            assert network_blocks(channels=2, input_shape=(1, h, w))[-3].shape == tuple(out.shape[1:])
+        with torch.no_grad():  # odd sizes run too: reductions round up
+            out = model.cells(model.stem(torch.zeros(1, 1, h, w)))
+        assert network_blocks(channels=2, input_shape=(1, h, w))[-3].shape == tuple(out.shape[1:])
     with pytest.raises(ShapeError, match="input_shape"):
         network_blocks(input_shape=(8, 8))
 

@@ -74,7 +74,7 @@ class ResNetBasicBlock(nn.Module):
         self.conv_a = ReLUConvBN(c_in, c_out, 3, stride)
         self.conv_b = ReLUConvBN(c_out, c_out, 3, 1)
         self.downsample = nn.Sequential(
-            nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
+            nn.AvgPool2d(kernel_size=2, stride=2, padding=0, ceil_mode=True),  # odd sizes: match the strided conv
             nn.Conv2d(c_in, c_out, 1, bias=False),
         )
 
