@@ -195,13 +195,26 @@ def test_bad_data_shapes(data):
         ZeroCost("naswot", replace(data, X_train=data.X_train[:, 0]))
     with pytest.raises(ShapeError, match="one label per training image"):
         ZeroCost("naswot", replace(data, y_train=data.y_train[:-3]))
-    # 5x5 images do not fit the cell network's two stride-2 reductions: a failed result, a ShapeError from scores
-    small = nv.data.digits(resolution=5)
+    with pytest.raises(ShapeError, match="at least 2"):
+        ZeroCost("naswot", replace(data, X_train=data.X_train[:1], y_train=data.y_train[:1]), batch_size=2)
+
+
+class _RGBCellSpace(nv.CellSpace):
+    """Builds networks for 3-channel images whatever the data says."""
+
+    def build(self, arch, num_classes=10, in_channels=1, **kwargs):
+        return super().build(arch, num_classes=num_classes, in_channels=3, **kwargs)
+
+
+def test_network_that_rejects_the_images(data):
     arch = nv.CellSpace().sample(seed=0)
-    r = ZeroCost("snip", small).evaluate(arch)
-    assert not r.ok and "ShapeError" in r.error and "(1, 5, 5)" in r.error
-    with pytest.raises(NasvizError):
-        ZeroCost("snip", small).scores(arch)
+    est = ZeroCost("snip", data, space=_RGBCellSpace())
+    r = est.evaluate(arch)
+    assert not r.ok and r.error.startswith("ShapeError") and "(1, 8, 8)" in r.error
+    with pytest.raises(ShapeError, match="does not accept images of shape"):
+        est.scores(arch, ["naswot", "synflow"])
+    with pytest.raises(ShapeError, match="does not accept"):
+        est.scores(arch)
 
 
 def test_bad_architecture_fails_cleanly(data):

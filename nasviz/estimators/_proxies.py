@@ -64,6 +64,20 @@ def _weight_layers(model):
     return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
+def _codes_kernel(codes) -> torch.Tensor | None:
+    """K = C C^T + (1-C)(1-C)^T for the binary codes C of every hooked unit, in float64.
+
+    With +-1 codes s = 2C - 1, s_i . s_j = units - 2 * hamming(i, j), so K = (units + s s^T) / 2:
+    one matrix product, exact in float32 while units < 2**24.
+    """
+    if not codes:
+        return None
+    s = torch.cat(codes, dim=1).to(torch.float32).mul_(2).sub_(1)
+    if s.shape[1] >= 2**24:
+        s = s.double()
+    return (s @ s.T + s.shape[1]).double() / 2
+
+
 def _naswot_score(codes_kernel: torch.Tensor | None, n: int) -> tuple[float, bool]:
     """log|K| for the accumulated kernel; singular (or no codes) -> floor 0.
 
@@ -120,18 +134,14 @@ def _batch_pass(model, names, inputs, targets) -> tuple[dict, dict]:
     layers = _weight_layers(model)
     weights = [m.weight for m in layers]
     handles = []
-    kernel = {"K": None}
+    codes: list = []
     acts: list = []
 
     if "naswot" in names:
-        def count_codes(module, inp, out):
-            x = inp[0].detach().reshape(n, -1)
-            s = (x > 0).to(torch.float32) * 2 - 1  # +-1 codes: s_i . s_j = units - 2 * hamming(i, j)
-            # K = C C^T + (1-C)(1-C)^T = (units + s s^T) / 2, exact in float32 per module, summed in float64
-            k = ((s @ s.T + s.shape[1]) / 2).to(torch.float64)
-            kernel["K"] = k if kernel["K"] is None else kernel["K"] + k
+        def keep_codes(module, inp, out):
+            codes.append(inp[0].detach().reshape(n, -1) > 0)
 
-        handles += [m.register_forward_hook(count_codes) for m in model.modules() if isinstance(m, _ACTIVATIONS)]
+        handles += [m.register_forward_hook(keep_codes) for m in model.modules() if isinstance(m, _ACTIVATIONS)]
     if "fisher" in names:
         def keep_activation(module, inp, out):
             acts.append((module, out))
@@ -146,7 +156,7 @@ def _batch_pass(model, names, inputs, targets) -> tuple[dict, dict]:
             h.remove()
 
     if "naswot" in names:
-        values["naswot"], degenerate["naswot"] = _naswot_score(kernel["K"], n)
+        values["naswot"], degenerate["naswot"] = _naswot_score(_codes_kernel(codes), n)
     if need_jac:
         (jac,) = torch.autograd.grad(out, x, grad_outputs=torch.ones_like(out), retain_graph=need_loss,
                                      allow_unused=True)

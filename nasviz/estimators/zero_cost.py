@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 
 import numpy as np
@@ -85,6 +86,9 @@ PROXIES = {
 }
 
 _DATA_FREE = ("synflow", "params", "flops")
+# building seeds torch's global generator inside fork_rng (nn.Module initialisers draw from it): one
+# evaluation at a time per process, so that concurrent threads neither interleave draws nor see them
+_SEEDED = threading.Lock()
 
 
 class ZeroCost(Estimator):
@@ -216,11 +220,13 @@ class ZeroCost(Estimator):
             check_choice("zero-cost proxy", n, PROXIES)
         fork = [device.index if device.index is not None else torch.cuda.current_device()] \
             if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork):
+        with _SEEDED, torch.random.fork_rng(devices=fork):
             torch.default_generator.manual_seed(init_seed)
             if device.type == "cuda":
                 torch.cuda.manual_seed(init_seed)
-            net = self._build(arch).to(device)
+            net = self._build(arch)
+            if device.type != "cpu":
+                net = net.to(device)
             from ..model_stats import count_params
 
             params = count_params(net)

@@ -1,0 +1,291 @@
+"""Zero-cost proxies: cells scored per second, peak memory, and rank correlation with ground truth.
+
+Each proxy runs in its own subprocesses (so that their peak resident memory, ``ru_maxrss``, is their
+own) on the same seeded sample of CellSpace cells, digits at 8x8, batch 64, 8 channels, the sample
+split over ``--workers`` one-thread processes: the 2-core budget used the way that is fastest for
+networks this small (several torch threads per process mostly wait on each other). Then:
+
+- the cost of naswot + synflow + snip computed together (``ZeroCost.scores``: one network, shared
+  passes), in one process with ``--threads`` torch threads and in ``--workers`` processes with one
+  thread each, and the projected time to score all 15,625 cells;
+- ``--all`` really scores all 15,625 cells with those three, in ``--workers`` processes, and prints
+  the wall time and the peak memory (sum of the workers' peaks plus this process);
+- Spearman rank correlation of each proxy with the ground truth that exists: the ``digits201`` table
+  when ``nv.bench`` ships it; validation accuracy after ``--train-epochs`` epochs of
+  ``nv.estimators.Training`` on the same sample (same data, same network size); and, as a transfer
+  check, NAS-Bench-201's 12-epoch CIFAR-10 validation accuracy (``nb201-12epoch``) of the same cells.
+  Anchor: synflow reaches about 0.74 on NAS-Bench-201 CIFAR-10 (Abdelfattah et al., ICLR 2021).
+
+Usage::
+
+    python benchmarks/zero_cost.py                     # 200-cell sample, 2 cores
+    python benchmarks/zero_cost.py --all --workers 2   # plus every cell with naswot + synflow + snip
+    python benchmarks/zero_cost.py --train-epochs 0    # skip the training reference
+
+The machine is shared: the script prints the load average next to its timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.abspath(__file__)
+N_CELLS = 15625
+TRIO = ("naswot", "synflow", "snip")
+
+
+# -- worker side (runs in a subprocess, imports torch) ---------------------------------------------
+def _worker(spec: dict) -> dict:
+    import resource
+
+    import torch
+
+    import nasviz as nv
+
+    torch.set_num_threads(spec["threads"])
+    data = nv.data.digits(resolution=8)
+    space = nv.CellSpace()
+    archs = [space[i] for i in spec["indices"]]
+    out = {}
+    if spec["kind"] == "train":
+        est = nv.estimators.Training(data, epochs=spec["epochs"], channels=spec["channels"], device="cpu",
+                                     seed=spec["seed"])
+        start = time.perf_counter()
+        results = est.evaluate_many(archs)
+        out["seconds"] = time.perf_counter() - start
+        out["scores"] = {"train": [r.score if r.ok else float("nan") for r in results]}
+    else:
+        names = spec["proxies"]
+        est = nv.estimators.ZeroCost(names[0], data, batch_size=spec["batch_size"], channels=spec["channels"],
+                                     seed=spec["seed"])
+        warm = [space.sample(seed=10_000 + k) for k in range(2)]  # first-call overheads, not timed
+        out["baseline_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if spec["kind"] == "single":
+            est.evaluate_many(warm)
+            start = time.perf_counter()
+            results = est.evaluate_many(archs)
+            out["seconds"] = time.perf_counter() - start
+            out["scores"] = {names[0]: [r.score if r.ok else float("nan") for r in results]}
+            out["degenerate"] = sum(bool(r.metrics.get("degenerate")) for r in results)
+            out["failed"] = [f"{a}: {r.error}" for a, r in zip(archs, results) if not r.ok][:3]
+        else:  # several proxies from shared passes
+            for a in warm:
+                est.scores(a, names)
+            scores = {n: [] for n in names}
+            start = time.perf_counter()
+            for a in archs:
+                for n, v in est.scores(a, names).items():
+                    scores[n].append(v)
+            out["seconds"] = time.perf_counter() - start
+            out["scores"] = scores
+    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+# -- driver side (no torch here) -------------------------------------------------------------------
+def _launch(spec: dict) -> subprocess.Popen:
+    # PASSIVE: idle OpenMP threads sleep instead of spinning, which matters on a shared machine
+    env = dict(os.environ, OMP_NUM_THREADS=str(spec["threads"]), MKL_NUM_THREADS=str(spec["threads"]))
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    return subprocess.Popen([sys.executable, HERE, "--worker", json.dumps(spec)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _collect(proc: subprocess.Popen) -> dict:
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker failed ({proc.returncode}):\n{stderr[-3000:]}")
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def _run(spec: dict) -> dict:
+    return _collect(_launch(spec))
+
+
+def _run_parallel(spec: dict, indices, workers: int) -> dict:
+    """Split ``indices`` over ``workers`` concurrent one-thread processes; wall time and summed peak RSS."""
+    chunks = [list(indices[w::workers]) for w in range(workers)]
+    start = time.perf_counter()
+    procs = [_launch(dict(spec, indices=c, threads=1)) for c in chunks]
+    outs = [_collect(p) for p in procs]
+    wall = time.perf_counter() - start
+    scores = {}
+    for name in outs[0]["scores"]:
+        merged = np.empty(len(indices))
+        for w, o in enumerate(outs):
+            merged[w::workers] = o["scores"][name]
+        scores[name] = merged
+    return {"wall": wall, "seconds": max(o["seconds"] for o in outs), "scores": scores,
+            "maxrss_mb": sum(o["maxrss_mb"] for o in outs), "worker_rss_mb": [o["maxrss_mb"] for o in outs],
+            "degenerate": sum(o.get("degenerate", 0) for o in outs),
+            "failed": [f for o in outs for f in o.get("failed", [])][:3]}
+
+
+def _load():
+    return "load average %.2f %.2f %.2f" % os.getloadavg()
+
+
+def _spearman(a, b) -> float:
+    from scipy.stats import spearmanr
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    keep = np.isfinite(a) & np.isfinite(b)
+    if keep.sum() < 3:
+        return float("nan")
+    return float(spearmanr(a[keep], b[keep]).statistic)
+
+
+def _references(indices, args) -> dict:
+    """name -> accuracies of the cells ``indices`` (only the references that exist)."""
+    import nasviz as nv
+
+    space = nv.CellSpace()
+    archs = [space[i] for i in indices]
+    refs = {}
+    try:
+        available = nv.bench.available()
+    except Exception as err:  # the tables may not be there yet
+        print(f"# nv.bench unavailable ({type(err).__name__}: {err})")
+        available = ()
+    if "digits201" in available:
+        try:
+            bench = nv.bench.load("digits201")
+            refs["digits201"] = np.asarray(bench.query_many(archs), float)
+        except Exception as err:
+            print(f"# digits201 present but not queried: {type(err).__name__}: {err}")
+    else:
+        print("# digits201 table not shipped yet: no Spearman against it")
+    if "nb201-12epoch" in available:
+        try:
+            bench = nv.bench.load("nb201-12epoch")
+            refs["nb201 C10 12ep"] = np.asarray(bench.query_many(archs, "cifar10_val_acc"), float)
+        except Exception as err:
+            print(f"# nb201-12epoch not queried: {type(err).__name__}: {err}")
+    return refs
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sample", type=int, default=200, help="cells in the seeded sample (default 200)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample and of the proxies")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads of the one-process runs")
+    parser.add_argument("--workers", type=int, default=2, help="one-thread processes of the parallel runs")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--channels", type=int, default=8)
+    parser.add_argument("--train-epochs", type=int, default=2,
+                        help="epochs of the Training reference on the sample; 0 skips it")
+    parser.add_argument("--proxies", default=None, help="comma-separated proxies (default: all)")
+    parser.add_argument("--all", action="store_true", help="score all 15,625 cells with naswot + synflow + snip")
+    parser.add_argument("--save", default=None, help="with --all: write the scores to this .npz file")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker is not None:
+        print(json.dumps(_worker(json.loads(args.worker))))
+        return
+
+    import nasviz as nv
+
+    proxies = nv.estimators.ZeroCost.available() if args.proxies is None else tuple(args.proxies.split(","))
+    rng = np.random.default_rng(args.seed)
+    indices = sorted(int(i) for i in rng.choice(N_CELLS, size=args.sample, replace=False))
+    base = {"indices": indices, "threads": args.threads, "seed": args.seed, "batch_size": args.batch_size,
+            "channels": args.channels}
+    print(f"# zero-cost proxies: {args.sample} seeded CellSpace cells (seed {args.seed}), digits 8x8, "
+          f"batch {args.batch_size}, {args.channels} channels, {args.workers} worker processes; "
+          f"{os.cpu_count()} CPUs; {_load()}")
+
+    rows = {}
+    for name in proxies:  # the 2-core budget as --workers one-thread processes: fastest for small networks
+        rows[name] = _run_parallel(dict(base, kind="single", proxies=[name]), indices, args.workers)
+        r = rows[name]
+        print(f"#   {name:<10} {args.sample / r['seconds']:8.1f} cells/s  peak {max(r['worker_rss_mb']):.0f} MB per "
+              f"process  ({_load()})", flush=True)
+    refs = _references(indices, args)
+    train_note = ""
+    if args.train_epochs > 0:
+        if not hasattr(nv.estimators, "Training"):
+            print("# nv.estimators.Training not available: no training reference")
+        else:
+            try:
+                t = _run_parallel(dict(base, kind="train", epochs=args.train_epochs), indices, args.workers)
+                refs[f"train {args.train_epochs}ep"] = t["scores"]["train"]
+                acc = t["scores"]["train"]
+                train_note = (f"# training reference: nv.estimators.Training, {args.train_epochs} epochs, same cells, "
+                              f"{args.channels} channels, {args.workers} processes: {t['wall']:.0f} s; val acc "
+                              f"{np.nanmin(acc):.3f}..{np.nanmax(acc):.3f} (median {np.nanmedian(acc):.3f})")
+            except Exception as err:
+                print(f"# training reference failed: {type(err).__name__}: {err}")
+
+    print()
+    print(f"per proxy: {args.sample} cells split over {args.workers} one-thread processes (cells/s: scoring loop of "
+          f"the slower process, start-up excluded; peak MB: resident memory of the larger process, torch and "
+          f"data included)")
+    ref_names = list(refs)
+    header = f"{'proxy':<10} {'cells/s':>8} {'ms/cell':>8} {'peak MB':>8} {'degen.':>6}" + "".join(
+        f" {('rho ' + n):>18}" for n in ref_names)
+    print(header)
+    print("-" * len(header))
+    for name, r in rows.items():
+        s = np.asarray(r["scores"][name], float)
+        rate = args.sample / r["seconds"]
+        line = f"{name:<10} {rate:8.1f} {1e3 / rate:8.2f} {max(r['worker_rss_mb']):8.0f} {r['degenerate']:6d}"
+        line += "".join(f" {_spearman(s, refs[n]):18.3f}" for n in ref_names)
+        print(line)
+        if r["failed"]:
+            print(f"  failed: {r['failed']}")
+    print("(anchor: synflow Spearman about 0.74 on NAS-Bench-201 CIFAR-10, Abdelfattah et al. 2021; "
+          "'degen.' = cells given the proxy's floor: the disconnected ones)")
+    if train_note:
+        print(train_note)
+    print(f"# {_load()}")
+
+    # naswot + synflow + snip together
+    print()
+    trio = [p for p in TRIO]
+    one = _run(dict(base, kind="trio", proxies=trio))
+    par = _run_parallel(dict(base, kind="trio", proxies=trio), indices, args.workers)
+    separate = sum(rows[p]["seconds"] for p in trio if p in rows)
+    print(f"naswot + synflow + snip on {args.sample} cells ({_load()}):")
+    if separate:
+        print(f"  three estimators, {args.workers} processes x 1 thread: {separate:7.2f} s")
+    print(f"  shared passes, 1 process x {args.threads} threads:      {one['seconds']:7.2f} s   "
+          f"peak {one['maxrss_mb']:.0f} MB")
+    print(f"  shared passes, {args.workers} processes x 1 thread:      {par['seconds']:7.2f} s   "
+          f"peak {par['maxrss_mb']:.0f} MB (sum of workers); start-up {par['wall'] - par['seconds']:.1f} s")
+    proj_one = one["seconds"] / args.sample * N_CELLS
+    proj_par = par["seconds"] / args.sample * N_CELLS + (par["wall"] - par["seconds"])
+    print(f"projected for all {N_CELLS:,} cells: {proj_one:.0f} s with 1 process x {args.threads} threads, "
+          f"{proj_par:.0f} s with {args.workers} processes, start-up included (goal: <= 300 s, <= 1 GB)")
+
+    if args.all:
+        print()
+        print(f"scoring all {N_CELLS:,} cells with naswot + synflow + snip, {args.workers} processes x 1 thread "
+              f"({_load()}) ...", flush=True)
+        full = _run_parallel(dict(base, kind="trio", proxies=trio), list(range(N_CELLS)), args.workers)
+        import resource
+
+        parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        finite = {n: int(np.isfinite(full["scores"][n]).sum()) for n in trio}
+        print(f"all {N_CELLS:,} cells: {full['wall']:.1f} s wall; peak memory {full['maxrss_mb'] + parent:.0f} MB "
+              f"(workers {', '.join(f'{m:.0f}' for m in full['worker_rss_mb'])} MB + this process {parent:.0f} MB); "
+              f"finite scores {finite}; {_load()}")
+        all_refs = _references(list(range(N_CELLS)), args)
+        for n in trio:
+            print(f"  {n:<8}" + "".join(f"  rho {r} = {_spearman(full['scores'][n], v):.3f}"
+                                        for r, v in all_refs.items()))
+        if args.save:
+            np.savez_compressed(args.save, index=np.arange(N_CELLS), **full["scores"])
+            print(f"  scores written to {args.save}")
+        ok = full["wall"] <= 300 and full["maxrss_mb"] + parent <= 1024
+        print(f"goal (<= 300 s and <= 1024 MB): {'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
