@@ -159,6 +159,53 @@ def test_naswot_kernel_matches_definition(data):
     assert not degenerate["naswot"]
 
 
+def _masked_forward(layer):
+    import torch.nn.functional as F
+
+    if isinstance(layer, torch.nn.Conv2d):
+        return lambda x: F.conv2d(x, layer.weight * layer.weight_mask, layer.bias, layer.stride, layer.padding,
+                                  layer.dilation, layer.groups)
+    return lambda x: F.linear(x, layer.weight * layer.weight_mask, layer.bias)
+
+
+def test_snip_and_synflow_follow_the_reference_procedure(data, space):
+    # snip as the reference computes it (gradient of the loss wrt all-ones weight masks), synflow on a copy with
+    # batch norm bypassed, every state tensor made absolute, double precision and an all-ones input
+    import copy
+
+    from nasviz.estimators import _proxies
+
+    x, y = data.X_train[:24], data.y_train[:24]
+    for seed in range(2):
+        torch.manual_seed(seed)
+        net = space.build(space.sample(seed=seed), channels=8)
+        layers = lambda m: [l for l in m.modules() if isinstance(l, (torch.nn.Conv2d, torch.nn.Linear))]  # noqa
+        masked = copy.deepcopy(net)
+        for layer in layers(masked):
+            layer.weight_mask = torch.nn.Parameter(torch.ones_like(layer.weight))
+            layer.weight.requires_grad_(False)
+            layer.forward = _masked_forward(layer)
+        torch.nn.functional.cross_entropy(masked(x), y).backward()
+        snip = sum(float(layer.weight_mask.grad.abs().sum()) for layer in layers(masked)
+                   if layer.weight_mask.grad is not None)
+
+        flow = copy.deepcopy(net)
+        for m in flow.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.forward = lambda t: t
+        flow.double()
+        with torch.no_grad():
+            for t in flow.state_dict().values():
+                t.abs_()
+        flow(torch.ones(1, 1, 8, 8, dtype=torch.float64)).sum().backward()
+        synflow = sum(float((layer.weight.detach() * layer.weight.grad).abs().sum()) for layer in layers(flow)
+                      if layer.weight.grad is not None)
+
+        values, _ = _proxies.compute(copy.deepcopy(net), ["snip", "synflow"], x, y)
+        assert values["snip"] == pytest.approx(snip, rel=1e-6)
+        assert values["synflow"] == pytest.approx(synflow, rel=1e-9)
+
+
 def test_duplicate_images_are_not_drawn(cells):
     X = np.repeat(np.random.default_rng(0).random((20, 8, 8)), 5, axis=0)  # 20 distinct images, 5 copies each
     d = nv.data.from_tensors(X, np.arange(100) % 2)

@@ -187,7 +187,10 @@ class ZeroCost(Estimator):
             X, y = self.data.X_train, self.data.y_train
             flat = np.asarray(X.detach().cpu().reshape(len(X), -1))
             _, first = np.unique(flat, axis=0, return_index=True)  # distinct images only: duplicates
-            n = min(self.batch_size, len(first))                  # would make naswot's kernel singular
+            if len(first) < 2:                                    # would make naswot's kernel singular
+                raise ShapeError(f"zero-cost proxies need at least 2 distinct training images; data has "
+                                 f"{len(first)} (at resolution {self.data.input_shape[-1]})")
+            n = min(self.batch_size, len(first))
             idx = np.sort(rng.choice(np.sort(first), size=n, replace=False))
             pick = torch.as_tensor(idx, dtype=torch.int64)
             inputs = X[pick].detach().to(device=device, dtype=torch.float32)
