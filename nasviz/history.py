@@ -31,7 +31,7 @@ import numpy as np
 from .errors import InvalidArgumentError, UnknownNameError, check_choice
 from .estimators.base import Result
 
-__all__ = ["Trial", "History", "compare", "compare_data"]
+__all__ = ["History", "Trial", "compare", "compare_data"]
 
 _BY = ("evaluations", "cost", "time")
 
@@ -59,8 +59,9 @@ class Trial:
     worker : str or None
         Where it ran (``host:pid:thread``, or the Dask worker address).
     attempts : int
-        How many times the evaluation was started (more than 1 when it was
-        interrupted and run again on resume).
+        How many times the evaluation was submitted: more than 1 when a run stopped
+        with it in flight or queued, and it was evaluated again by a later ``run()``
+        or a resume.
 
     Examples
     --------
@@ -149,7 +150,7 @@ class History:
         self.meta = dict(meta or {})
 
     @classmethod
-    def from_storage(cls, path, space=None) -> "History":
+    def from_storage(cls, path, space=None) -> History:
         """The finished trials of the journal at ``path`` (a file written by :class:`nasviz.Search`).
 
         ``space`` turns the journaled strings back into architectures; by default the

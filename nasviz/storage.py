@@ -37,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
@@ -50,7 +51,7 @@ import numpy as np
 from .errors import NasvizError
 from .estimators.base import Result
 
-__all__ = ["Journal", "JournalError", "load_history", "describe", "rebuild", "to_json", "normalize_result"]
+__all__ = ["Journal", "JournalError", "describe", "load_history", "normalize_result", "rebuild", "to_json"]
 
 FORMAT = 1
 
@@ -100,10 +101,8 @@ def _default(obj):
         return sorted(obj, key=repr)
     item = getattr(obj, "item", None)
     if callable(item):
-        try:
+        with contextlib.suppress(Exception):  # e.g. a tensor of several values: try tolist
             return item()
-        except Exception:  # noqa: BLE001 - fall back to the string form
-            pass
     tolist = getattr(obj, "tolist", None)
     if callable(tolist):
         return tolist()
@@ -206,9 +205,20 @@ class Journal:
     def __init__(self, path=None):
         self.path = path
         target = ":memory:" if path is None else os.fspath(path)
+        if path is not None:
+            folder = os.path.dirname(os.path.abspath(target))
+            if not os.path.isdir(folder):
+                raise JournalError(f"cannot create the journal {target!r}: the folder {folder!r} does not exist")
         try:
             self._conn = sqlite3.connect(target, timeout=30.0, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as err:
+            raise JournalError(f"cannot open the journal {target!r}: {err}") from None
+        try:
             self._conn.row_factory = sqlite3.Row
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and "run" not in tables:
+                raise JournalError(f"{target!r} is an SQLite database of something else (tables: "
+                                   f"{', '.join(sorted(tables))}), not a nasviz journal; choose another path")
             if path is not None:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 # survives a killed process (the contract); only a power cut may lose the last commits
@@ -218,7 +228,11 @@ class Journal:
                     if stmt.strip():
                         self._conn.execute(stmt)
         except sqlite3.DatabaseError as err:
-            raise JournalError(f"{os.fspath(path)!r} is not a nasviz journal (SQLite says: {err})") from None
+            self._conn.close()
+            raise JournalError(f"{target!r} is not a nasviz journal (SQLite says: {err})") from None
+        except JournalError:
+            self._conn.close()
+            raise
 
     # transactions: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception
     class _Tx:
@@ -263,8 +277,8 @@ class Journal:
                 row = conn.execute("SELECT count(*) FROM run").fetchone()
             finally:
                 conn.close()
-        except sqlite3.DatabaseError:
-            return os.path.getsize(path) > 0
+        except sqlite3.DatabaseError:  # not a journal: opening it says so
+            return False
         return bool(row and row[0])
 
     # -- run ---------------------------------------------------------------------------
