@@ -1,7 +1,6 @@
 """Headless tests of the widgets: build them, set values, click buttons, wait, check."""
 
 import base64
-import collections
 import subprocess
 import sys
 
@@ -38,7 +37,7 @@ def test_importing_nasviz_leaves_ipywidgets_alone():
 
 def test_space_explorer_dropdowns_drive_the_cell(bench):
     ex = nv.widgets.SpaceExplorer(nv.CellSpace(), benchmarks=[bench], seed=0)
-    assert len(ex.dropdowns) == 6 and [d.description for d in ex.dropdowns][0] == "edge 0->1"
+    assert len(ex.dropdowns) == 6 and ex.dropdowns[0].description == "edge 0->1"
     before = png_of(ex.drawing)
     ops = list(ex.arch.ops)
     new_op = "nor_conv_3x3" if ops[5] != "nor_conv_3x3" else "skip_connect"
@@ -108,3 +107,75 @@ def test_space_explorer_macro_space_greys_out_unused_settings():
     ex.mutate_button.click()
     assert ex.message.value == ""
     assert ex.arch in space and ex.stats()["class_size"] is None
+
+
+# -- Pareto fronts and ParetoExplorer -------------------------------------------------------
+
+def _front_by_definition(x, y):
+    from nasviz.history import non_dominated
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    fin = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    mask = non_dominated(np.c_[-x[fin], y[fin]])
+    return sorted(fin[mask].tolist())
+
+
+def test_pareto_front_matches_the_definition():
+    from nasviz.pareto import pareto_front
+
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        n = int(rng.integers(1, 30))
+        x = rng.integers(0, 5, n).astype(float)  # few values: many ties
+        y = rng.integers(0, 5, n).astype(float)
+        if trial % 4 == 0:
+            x[rng.integers(n)] = np.nan
+        front = pareto_front(x, y)
+        assert sorted(front.tolist()) == _front_by_definition(x, y)
+        assert np.all(np.diff(x[front]) >= 0)
+    # directions: maximising x and minimising y is the same front as negating both
+    x, y = rng.random(50), rng.random(50)
+    assert sorted(pareto_front(x, y, minimize_x=False, maximize_y=False)) == sorted(pareto_front(-x, -y))
+    with pytest.raises(nv.errors.ShapeError):
+        pareto_front([1, 2], [1])
+
+
+def test_front_data_is_the_front_of_the_whole_table(bench):
+    from nasviz.widgets.pareto_explorer import front_data
+
+    d = front_data(bench, "flops", "cifar100_val_acc")
+    x, y, front = d["x"], d["y"], d["front"]
+    # nothing dominates a front cell, and a front cell dominates every other cell
+    fx, fy = x[front][:, None], y[front][:, None]
+    beats_front = (x[None, :] <= fx) & (y[None, :] >= fy) & ((x[None, :] < fx) | (y[None, :] > fy))
+    assert not beats_front.any()
+    rest = np.setdiff1d(np.arange(len(x)), front)
+    dominated = (fx <= x[rest]) & (fy >= y[rest]) & ((fx < x[rest]) | (fy > y[rest]))
+    assert dominated.any(axis=0).all()
+    assert bench.optimum("cifar100_val_acc")[1] == d["y"][d["front"][-1]]
+
+
+def test_pareto_explorer_walks_the_front(bench):
+    px = nv.widgets.ParetoExplorer(bench, x="params", y="cifar10_val_acc", seed=0)
+    front = px.front
+    assert px.slider.max == len(front) - 1 and px.arch == front[-1]
+    px.slider.value = 0
+    smallest = px.arch
+    assert smallest == front[0]
+    assert bench.query(smallest, "params") == min(bench.to_dataframe()["params"])
+    assert str(smallest) in px.info.value and "front point 0 of" in px.info.value
+    png_of(px.drawing)
+    before = png_of(px.plot)
+    px.select(-1)
+    assert px.slider.value == len(front) - 1 and px.arch == front[-1]
+    assert png_of(px.plot) != before
+    px.random_button.click()
+    assert px.arch in bench and px.message.value == ""
+    # bad input: the same metric twice; the message shows and the widget recovers
+    px.y_dropdown.value = "params"
+    assert "both 'params'" in px.error_ and px.arch is not None
+    px.y_dropdown.value = "imagenet16_val_acc"
+    assert px.error_ is None and px.arch == px.front[-1]
+    assert px.arch == bench.optimum("imagenet16_val_acc")[0] or bench.query(px.arch, "imagenet16_val_acc") == \
+        bench.optimum("imagenet16_val_acc")[1]
+    assert "ParetoExplorer(" in repr(px)

@@ -17,6 +17,7 @@ be built and driven without a front end (set values, ``.click()`` buttons), whic
 how the tests use them. Importing :mod:`nasviz` does not import this package.
 """
 
+from .pareto_explorer import ParetoExplorer
 from .space_explorer import SpaceExplorer
 
-__all__ = ["SpaceExplorer"]
+__all__ = ["ParetoExplorer", "SpaceExplorer"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import threading
 from collections import Counter, OrderedDict
 
@@ -313,8 +314,9 @@ class SpaceExplorer(WidgetBase):
         rows.append(["canonical class", s["canonical"]])
         if s["class_size"] is not None:
             twins = s["class_size"] - 1
-            rows.append(["isomorphic twins", f"{twins:,} other member{'s' if twins != 1 else ''} compute the same "
-                                             f"function (class of {s['class_size']:,})"])
+            note = (f"{twins:,} other member{'s' if twins != 1 else ''} compute the same function "
+                    f"(class of {s['class_size']:,})")
+            rows.append(["isomorphic twins", note])
         parts = [table_html(["", ""], rows)]
         for name, values in s["benchmarks"].items():
             if values is None:
@@ -323,7 +325,7 @@ class SpaceExplorer(WidgetBase):
             brow = []
             for m, (v, pct) in values.items():
                 value = f"{v:,.0f}" if m in ("params", "flops") else f"{v:.4f}"
-                brow.append([m, value, "" if pct != pct else f"{pct:.1f}"])
+                brow.append([m, value, "" if math.isnan(pct) else f"{pct:.1f}"])
             parts.append(table_html(["metric", "value", "percentile"], brow, caption=name))
         return "".join(parts)
 
