@@ -22,8 +22,8 @@ import ipywidgets as W
 from ..errors import InvalidArgumentError, NasvizError
 
 __all__ = [
-    "WidgetBase",
     "Throttle",
+    "WidgetBase",
     "describe_error",
     "new_figure",
     "show_figure",
