@@ -3,6 +3,7 @@
 import base64
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -179,3 +180,108 @@ def test_pareto_explorer_walks_the_front(bench):
     assert px.arch == bench.optimum("imagenet16_val_acc")[0] or bench.query(px.arch, "imagenet16_val_acc") == \
         bench.optimum("imagenet16_val_acc")[1]
     assert "ParetoExplorer(" in repr(px)
+
+
+# -- SearchRunner ----------------------------------------------------------------------------
+
+class Gate(nv.estimators.Estimator):
+    """Scores the 3x3 convolutions; holds evaluation number ``hold_at`` until released."""
+
+    def __init__(self, hold_at=None):
+        self.hold_at = hold_at
+        self.calls_ = 0
+        self.reached_ = threading.Event()
+        self.release_ = threading.Event()
+
+    def _evaluate(self, arch, parent=None, fidelity=None):
+        self.calls_ += 1
+        if self.calls_ == self.hold_at:
+            self.reached_.set()
+            assert self.release_.wait(30)
+        return nv.Result(score=arch.ops.count("nor_conv_3x3") / 6, cost=1.0)
+
+
+def test_search_runner_table_search_matches_search_run(bench):
+    runner = nv.widgets.SearchRunner(nv.CellSpace(), strategy="evolution", budget=60, seed=3, top_k=4)
+    assert list(runner.knobs) == ["population", "sample"]
+    runner.knobs["population"].value = 10
+    runner.metric_dropdown.value = "cifar100_val_acc"
+    runner.run_button.click()
+    assert runner.wait(60)
+    history = runner.history
+    space = nv.CellSpace()
+    strategy = nv.strategies.get("evolution", space, population=10, seed=3)
+    alone = nv.Search(space, strategy, nv.estimators.Tabular(bench, metric="cifar100_val_acc"), budget=60,
+                      seed=3).run(progress=False)
+    assert [str(t.arch) for t in history] == [str(t.arch) for t in alone]
+    assert [t.score for t in history] == [t.score for t in alone]
+    assert runner.progress.value == runner.progress.max == 60
+    assert runner.search_.stopped_reason_ == "budget"
+    png_of(runner.plot)
+    png_of(runner.incumbent)
+    assert str(history.best.arch) in runner.topk.value and runner.topk.value.count("<tr>") == 1 + 4
+    assert f"best {history.best.score:.4g}" in runner.status.value
+    assert not runner.run_button.disabled and runner.stop_button.disabled
+    assert "60 trials" in repr(runner)
+
+
+def test_search_runner_stops_mid_search_and_resumes():
+    gate = Gate(hold_at=4)
+    runner = nv.widgets.SearchRunner(nv.CellSpace(), estimators={"gate": gate}, strategy="random", budget=12,
+                                     seed=0)
+    runner.run_button.click()
+    assert gate.reached_.wait(30)  # the search thread is inside evaluation 4; this thread is free
+    assert runner.running and runner.run_button.disabled and not runner.stop_button.disabled
+    runner.stop_button.click()
+    gate.release_.set()
+    assert runner.wait(30)
+    assert runner.search_.stopped_reason_ == "stopped"
+    assert len(runner.history) == 4 and runner.progress.value == 4
+    assert "stopped" in runner.status.value and not runner.resume_button.disabled
+    runner.resume_button.click()
+    assert runner.wait(30)
+    assert len(runner.history) == 12 and runner.search_.stopped_reason_ == "budget"
+    assert runner.resume_button.disabled
+
+
+def test_search_runner_bad_settings_show_a_message_and_it_stays_usable():
+    runner = nv.widgets.SearchRunner(nv.CellSpace(), strategy="random", budget=5, seed=0)
+    runner.budget_text.value = 0
+    runner.run_button.click()
+    assert "budget must be an integer >= 1, got 0" in runner.error_
+    assert "budget must be" in runner.message.value and runner.search_ is None and not runner.running
+    runner.strategy_dropdown.value = "local"
+    assert set(runner.knobs) == {"initial", "first_improvement"}
+    runner.knobs["initial"].value = -2
+    runner.budget_text.value = 5
+    runner.run_button.click()
+    assert "initial" in runner.error_
+    runner.knobs["initial"].value = 2
+    runner.run_button.click()
+    assert runner.wait(60) and runner.error_ is None and len(runner.history) == 5
+    runner.estimator_dropdown.value = "training"
+    runner.epochs_text.value = 0
+    runner.run_button.click()
+    assert "epochs" in runner.error_ and not runner.running
+
+
+def test_search_runner_zero_cost_and_training_estimators():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    runner = nv.widgets.SearchRunner(nv.CellSpace(), strategy="random", budget=3, seed=1)
+    runner.estimator_dropdown.value = "zero-cost"
+    runner.proxy_dropdown.value = "params"
+    runner.run_button.click()
+    assert runner.wait(60), runner.error_
+    data = nv.data.digits()
+    expect = nv.estimators.ZeroCost("params", data, seed=1)
+    assert [t.score for t in runner.history] == [expect.evaluate(t.arch).score for t in runner.history]
+    runner.estimator_dropdown.value = "training"
+    runner.epochs_text.value = 1
+    runner.resolution_text.value = 4
+    runner.subset_text.value = 0.2
+    runner.budget_text.value = 2
+    runner.run_button.click()
+    assert runner.wait(120), runner.error_
+    assert len(runner.history) == 2 and all(t.ok for t in runner.history)
+    assert runner.search_.estimator.epochs == 1 and runner.search_.estimator.data.input_shape == (1, 4, 4)

@@ -18,6 +18,7 @@ how the tests use them. Importing :mod:`nasviz` does not import this package.
 """
 
 from .pareto_explorer import ParetoExplorer
+from .search_runner import SearchRunner
 from .space_explorer import SpaceExplorer
 
-__all__ = ["ParetoExplorer", "SpaceExplorer"]
+__all__ = ["ParetoExplorer", "SearchRunner", "SpaceExplorer"]

@@ -59,16 +59,16 @@ def new_figure(figsize=(6.4, 4.0)):
     return fig
 
 
-def figure_png(fig, dpi: int = 90) -> bytes:
-    """The PNG bytes of ``fig`` (cropped to what is drawn)."""
+def figure_png(fig, dpi: int = 90, tight: bool = True) -> bytes:
+    """The PNG bytes of ``fig``; ``tight``: cropped to what is drawn (costs a second draw)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None, facecolor="white")
     return buf.getvalue()
 
 
-def show_figure(output: W.Output, fig, dpi: int = 90, alt: str = "figure") -> bytes:
+def show_figure(output: W.Output, fig, dpi: int = 90, alt: str = "figure", tight: bool = True) -> bytes:
     """Replace what ``output`` shows by ``fig`` (as PNG, in one update); return the PNG."""
-    png = figure_png(fig, dpi=dpi)
+    png = figure_png(fig, dpi=dpi, tight=tight)
     output.outputs = ({
         "output_type": "display_data",
         "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": f"<{alt}>"},
@@ -113,9 +113,11 @@ def int_value(what: str, value, minimum: int = 1) -> int:
 class Throttle:
     """Call ``fn`` at most once every ``interval`` seconds; later calls are remembered.
 
-    ``throttle()`` runs ``fn`` at once if the last run ended at least ``interval``
-    seconds ago, otherwise marks an update as pending; ``flush()`` runs a pending
-    one. Safe to call from several threads (runs never overlap).
+    ``throttle()`` runs ``fn`` at once if the last run ended long enough ago, otherwise
+    marks an update as pending; ``flush()`` runs a pending one. "Long enough" is
+    ``interval`` seconds, or ``spacing`` times as long as the last run took when that
+    is longer, so that slow redraws never take more than ``1 / (1 + spacing)`` of the
+    time. Safe to call from several threads (runs never overlap).
 
     Examples
     --------
@@ -128,16 +130,19 @@ class Throttle:
     (2, False)
     """
 
-    def __init__(self, fn, interval: float = 0.25):
+    def __init__(self, fn, interval: float = 0.25, spacing: float = 2.0):
         self.fn = fn
         self.interval = interval
+        self.spacing = spacing
         self.pending = False
+        self.calls = 0
         self._last = -float("inf")
+        self._took = 0.0
         self._lock = threading.RLock()
 
     def __call__(self, force: bool = False) -> None:
         with self._lock:
-            if force or time.monotonic() - self._last >= self.interval:
+            if force or time.monotonic() - self._last >= max(self.interval, self.spacing * self._took):
                 self._run()
             else:
                 self.pending = True
@@ -149,10 +154,13 @@ class Throttle:
 
     def _run(self) -> None:
         self.pending = False
+        start = time.monotonic()
         try:
             self.fn()
         finally:
             self._last = time.monotonic()
+            self._took = self._last - start
+            self.calls += 1
 
 
 def _close_tree(widget) -> None:
