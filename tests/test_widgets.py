@@ -285,3 +285,64 @@ def test_search_runner_zero_cost_and_training_estimators():
     assert runner.wait(120), runner.error_
     assert len(runner.history) == 2 and all(t.ok for t in runner.history)
     assert runner.search_.estimator.epochs == 1 and runner.search_.estimator.data.input_shape == (1, 4, 4)
+
+
+# -- StrategyRace ----------------------------------------------------------------------------
+
+def _history(scores):
+    space = nv.CellSpace()
+    return nv.History([nv.Trial(i, space[i], nv.Result(score=s)) for i, s in enumerate(scores)])
+
+
+def test_race_table_counts_evaluations_to_the_optimum():
+    from nasviz.widgets.strategy_race import evaluations_to, race_table
+
+    a = [_history([0.1, 0.9, 1.0]), _history([1.0, 0.2]), _history([0.3, 0.4])]
+    assert [evaluations_to(h, 1.0) for h in a] == [3, 1, None]
+    rows = race_table({"a": a, "b": [_history([0.5])]}, optimum=1.0)
+    assert rows[0] == {"label": "a", "runs": 3, "found": 2, "median_evals": 2.0, "mean_evals": 2.0,
+                       "mean_regret": pytest.approx((0 + 0 + 0.6) / 3)}
+    assert rows[1]["found"] == 0 and rows[1]["median_evals"] is None and rows[1]["mean_regret"] == 0.5
+
+
+def test_strategy_race_runs_every_strategy_and_seed(bench):
+    race = nv.widgets.StrategyRace(bench, strategies=("random", "local"), seeds=3, budget=30,
+                                   metric="cifar100_val_acc", seed=5)
+    race.run_button.click()
+    assert race.wait(120) and race.error_ is None
+    assert {k: len(v) for k, v in race.histories_.items()} == {"random": 3, "local": 3}
+    assert race.progress.value == race.progress.max == 6
+    assert race.optimum_ == bench.optimum("cifar100_val_acc")[1]
+    space = nv.CellSpace()
+    alone = nv.Search(space, nv.strategies.get("local", space, seed=6),
+                      nv.estimators.Tabular(bench, metric="cifar100_val_acc"), budget=30, seed=6).run(progress=False)
+    assert [t.score for t in race.histories_["local"][1]] == [t.score for t in alone]
+    png_of(race.plot)
+    from nasviz.widgets.strategy_race import race_table
+
+    for row in race_table(race.histories_, race.optimum_):
+        assert f"{row['found']}/3" in race.table.value
+    assert "finished: 6 runs" in race.status.value and "6 runs" in repr(race)
+
+
+def test_strategy_race_stops_and_reports_bad_settings(bench):
+    race = nv.widgets.StrategyRace(bench, strategies=("random",), seeds=400, budget=200)
+    race.seeds_text.value = 0
+    race.run_button.click()
+    assert "seeds must be an integer >= 1, got 0" in race.error_ and not race.running
+    race.strategies_select.value = ()
+    race.seeds_text.value = 400
+    race.run_button.click()
+    assert "at least one strategy" in race.error_
+    race.strategies_select.value = ("random", "evolution")
+    race.run_button.click()
+    assert race.running and race.error_ is None
+    deadline = 600
+    while race.progress.value < 1 and deadline:  # wait for the first finished run, then stop
+        race.wait(0.1)
+        deadline -= 1
+    race.stop_button.click()
+    assert race.wait(60)
+    done = sum(len(v) for v in race.histories_.values())
+    assert 1 <= done < 800 and all(len(h) == 200 for v in race.histories_.values() for h in v)
+    assert "stopped" in race.status.value and not race.run_button.disabled

@@ -20,5 +20,6 @@ how the tests use them. Importing :mod:`nasviz` does not import this package.
 from .pareto_explorer import ParetoExplorer
 from .search_runner import SearchRunner
 from .space_explorer import SpaceExplorer
+from .strategy_race import StrategyRace
 
-__all__ = ["ParetoExplorer", "SearchRunner", "SpaceExplorer"]
+__all__ = ["ParetoExplorer", "SearchRunner", "SpaceExplorer", "StrategyRace"]
