@@ -1,0 +1,860 @@
+"""The Search loop: ask, evaluate, record, tell; with a budget, workers, a journal and resume.
+
+:class:`Search` drives a strategy (ask/tell) and an estimator over a space until a
+budget is spent. Each step is:
+
+1. ``arch = strategy.ask()``; ``strategy.context(arch)`` gives its ``parent`` and
+   ``fidelity``;
+2. the candidate is journaled as ``running`` and evaluated:
+   ``estimator.evaluate(arch, parent=..., fidelity=...)``;
+3. the result is recorded and journaled, then ``strategy.tell(arch, result)``.
+
+With ``workers > 1`` or an ``executor``, up to ``workers`` evaluations are in flight
+and results are told in the order they finish. A candidate the strategy already had
+evaluated (same architecture and fidelity) is answered from the journal: told
+again, counted in ``n_repeats``, at no cost and outside the budget.
+
+Failures never stop a search: an exception in the estimator, a NaN score, or an
+out-of-memory error becomes a trial with ``status="failed"`` and its ``error``.
+Ctrl-C (``KeyboardInterrupt``) and :meth:`Search.stop` end the run cleanly and
+return the :class:`~nasviz.History` so far; everything finished is in the journal,
+and ``run()`` again (or :meth:`Search.resume` from another process) continues.
+
+Examples
+--------
+>>> import nasviz as nv
+>>> from nasviz.estimators.base import Estimator
+>>> class Edges(Estimator):          # a toy estimator: the share of 3x3 convolutions
+...     def _evaluate(self, arch, parent=None, fidelity=None):
+...         return nv.Result(score=arch.ops.count("nor_conv_3x3") / 6, cost=1.0)
+>>> space = nv.CellSpace()
+>>> strategy = nv.strategies.RandomSearch(space, seed=0)
+>>> history = nv.Search(space, strategy, Edges(), budget=20).run(progress=False)
+>>> len(history), history.best.score
+(20, 0.5)
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+import os
+import pickle
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+import warnings
+
+import numpy as np
+
+from .errors import InvalidArgumentError, check_choice, check_positive_int
+from .estimators.base import Result
+from .history import History, Trial
+from .storage import Journal, JournalError, describe, normalize_result, rebuild, rebuild_space, result_of, to_json
+
+__all__ = ["Search", "evaluate_safely"]
+
+_BUDGET_KINDS = ("evaluations", "cost")
+_POLL_S = 0.1  # how often a parallel run looks at the stop flag while it waits
+_SNAPSHOT_EVERY = 10  # journal the strategy's state_dict() every this many tells
+_MISSING = "nasviz.search: estimator not cached on this worker"
+_WORKER_CACHE: dict = {}  # token -> estimator, in each worker process (an estimator is sent once per process)
+
+
+# -- evaluation, on whatever worker runs it ---------------------------------------------
+def _describe_error(err: BaseException) -> str:
+    name = type(err).__name__
+    text = f"{name}: {err}"
+    if isinstance(err, MemoryError) or name == "OutOfMemoryError" or "out of memory" in str(err).lower():
+        return f"out of memory ({text})"
+    return text
+
+
+def evaluate_safely(estimator, arch, parent=None, fidelity=None) -> Result:
+    """``estimator.evaluate(...)`` that never raises for a failing candidate.
+
+    An exception (``MemoryError`` and ``torch.cuda.OutOfMemoryError`` included), a
+    non-finite score, or a return value that is not a :class:`~nasviz.Result` gives
+    ``Result.failed`` with the reason. ``KeyboardInterrupt`` and ``SystemExit`` pass.
+
+    Examples
+    --------
+    >>> class Broken:
+    ...     def evaluate(self, arch, parent=None, fidelity=None):
+    ...         raise MemoryError("8 GiB needed")
+    >>> evaluate_safely(Broken(), None).error
+    'out of memory (MemoryError: 8 GiB needed)'
+    """
+    start = time.perf_counter()
+    try:
+        result = estimator.evaluate(arch, parent=parent, fidelity=fidelity)
+    except Exception as err:  # noqa: BLE001 - a failing candidate is recorded, the search goes on
+        return Result.failed(_describe_error(err), cost=time.perf_counter() - start)
+    if not isinstance(result, Result):
+        return Result.failed(f"the estimator returned {type(result).__name__}, expected a nasviz Result",
+                             cost=time.perf_counter() - start)
+    if result.status == "ok":
+        try:
+            finite = math.isfinite(float(result.score))
+        except (TypeError, ValueError):
+            finite = False
+        if not finite:
+            return Result.failed(f"non-finite score {result.score!r}", cost=result.cost, metrics=result.metrics)
+    return result
+
+
+def _worker_name() -> str:
+    dist = sys.modules.get("distributed")
+    if dist is not None:
+        try:
+            return str(dist.get_worker().address)
+        except ValueError:  # not inside a Dask worker
+            pass
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+
+
+def _evaluate_task(token, estimator, space, arch_text, parent_text, fidelity, nonce=None):
+    """Evaluate one candidate on a worker: module level, so process pools and Dask can run it.
+
+    Architectures travel as strings (``space.from_string`` rebuilds them). With a
+    ``token`` the estimator is sent once per worker process: a call without it
+    (``estimator=None``) answers ``_MISSING`` when this process has not cached it yet,
+    and the search sends it along on the next try. ``nonce`` keeps every submission
+    distinct (Dask's executor treats equal arguments as the same task).
+    """
+    if estimator is None:
+        estimator = _WORKER_CACHE.get(token)
+        if estimator is None:
+            return _MISSING
+    elif token is not None:
+        _WORKER_CACHE[token] = estimator
+        while len(_WORKER_CACHE) > 4:
+            _WORKER_CACHE.pop(next(iter(_WORKER_CACHE)))
+    started = time.time()
+    try:
+        arch = space.from_string(arch_text)
+        parent = None if parent_text is None else space.from_string(parent_text)
+    except Exception as err:  # noqa: BLE001
+        return Result.failed(f"cannot rebuild the architecture: {_describe_error(err)}"), started, time.time(), \
+            _worker_name()
+    result = evaluate_safely(estimator, arch, parent, fidelity)
+    return result, started, time.time(), _worker_name()
+
+
+class _InlineExecutor(cf.Executor):
+    """Runs each call at submit time, in the calling thread (the serial search)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = cf.Future()
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as err:  # noqa: BLE001 - KeyboardInterrupt too: the loop handles it
+            future.set_exception(err)
+        return future
+
+
+class _DeferSigint:
+    """Holds Ctrl-C back while the strategy and the journal are updated together.
+
+    Only in the main thread and only where Python's default handler is installed; a
+    Ctrl-C that arrives meanwhile is raised as ``KeyboardInterrupt`` on exit.
+    """
+
+    def __enter__(self):
+        self.active = (threading.current_thread() is threading.main_thread()
+                       and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        self.caught = False
+        if self.active:
+            signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        self.caught = True
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.active:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            if self.caught and exc_type is None:
+                raise KeyboardInterrupt
+        return False
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def set_postfix(self, *args, **kwargs):
+        pass
+
+    def close(self):
+        pass
+
+
+def _text(arch) -> str | None:
+    return None if arch is None else str(arch)
+
+
+def _key(arch_text: str, fidelity) -> tuple[str, str]:
+    return arch_text, to_json(fidelity)
+
+
+class Search:
+    """Run a search strategy with an estimator over a space until a budget is spent.
+
+    Parameters
+    ----------
+    space : Space
+        The search space (the strategy's own).
+    strategy : Strategy
+        Any ask/tell strategy (:mod:`nasviz.strategies`). One strategy object drives
+        one search: the search asks and tells it.
+    estimator : Estimator
+        Anything with ``evaluate(arch, *, parent=None, fidelity=None) -> Result``.
+    budget : int or float
+        With ``budget_kind="evaluations"`` (default): the number of candidates to
+        evaluate, an integer >= 1; failed candidates count, repeats answered from the
+        journal do not. With ``budget_kind="cost"``: seconds of cost as the estimator
+        reports it (measured, or simulated by tables); the search asks for new
+        candidates while the finished ones cost less than the budget, so the last
+        ones may go past it (by at most the evaluations in flight).
+    workers : int
+        Evaluations in flight at once. With ``workers > 1`` and no ``executor`` the
+        search makes a ``ThreadPoolExecutor``: it works in notebooks and with any
+        estimator (nothing is pickled), table look-ups are instant, and PyTorch
+        releases the GIL while it computes. For pure-Python estimators that hold the
+        GIL, pass a process pool.
+    executor : concurrent.futures.Executor or None
+        Where evaluations run: ``ProcessPoolExecutor(n)``, or Dask's
+        ``Client(...).get_executor()`` for a cluster (see ``docs/distributed.md``).
+        The search neither starts nor shuts it down. Except for thread pools, the
+        estimator and the space must be picklable; the estimator is sent once per
+        worker process. With an executor, ``workers`` still bounds the evaluations in
+        flight: set it to the number of worker processes.
+    storage : str, os.PathLike or None
+        An SQLite journal file (see :mod:`nasviz.storage`), created by the first
+        ``run()``; it must not already hold a search (continue one with
+        :meth:`resume`). None keeps the journal in memory.
+    seed : int or None
+        When given, the strategy's generator is re-seeded with it before the first
+        ask (``strategy.rng_ = numpy.random.default_rng(seed)``); None leaves the
+        strategy's own seed in charge.
+    callbacks : sequence
+        Objects with optional ``on_trial(search, trial)`` and ``on_finish(search,
+        history)`` methods, or plain callables (called as ``on_trial``). An exception
+        in a callback becomes a warning; the search goes on.
+    budget_kind : {"evaluations", "cost"}
+        What ``budget`` counts.
+    max_repeats : int
+        Stop when the strategy asks for already-evaluated candidates this many times
+        in a row (a strategy stuck on what it knows).
+
+    Attributes
+    ----------
+    trials_ : dict of int -> Trial
+        Finished trials by number.
+    n_repeats_ : int
+        Asks answered from already-evaluated trials.
+    stopped_reason_ : str or None
+        Why the last ``run()`` ended: ``"budget"``, ``"finished"`` (the strategy has
+        nothing left), ``"repeats"``, ``"stopped"`` (:meth:`stop`) or ``"interrupted"``
+        (Ctrl-C).
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> from nasviz.estimators.base import Estimator
+    >>> class Pools(Estimator):
+    ...     def _evaluate(self, arch, parent=None, fidelity=None):
+    ...         return nv.Result(score=-arch.ops.count("avg_pool_3x3"), cost=0.5)
+    >>> space = nv.CellSpace()
+    >>> search = nv.Search(space, nv.strategies.RandomSearch(space), Pools(), budget=2.0,
+    ...                    budget_kind="cost", seed=1)
+    >>> history = search.run(progress=False)
+    >>> len(history), search.stopped_reason_
+    (4, 'budget')
+    """
+
+    def __init__(self, space, strategy, estimator, *, budget, workers=1, executor=None, storage=None, seed=None,
+                 callbacks=(), budget_kind="evaluations", max_repeats=100):
+        self.space = space
+        self.strategy = strategy
+        self.estimator = estimator
+        self.budget = budget
+        self.workers = workers
+        self.executor = executor
+        self.storage = storage
+        self.seed = seed
+        self.callbacks = callbacks
+        self.budget_kind = budget_kind
+        self.max_repeats = max_repeats
+        self._validate()
+        resumed = self.__dict__.pop("_resume_state", None)
+        self._stop_event = threading.Event()
+        self._token = uuid.uuid4().hex
+        self._nonce = 0
+        self._journal = None
+        self._running = False
+        self.trials_ = {}
+        self.n_repeats_ = 0
+        self.stopped_reason_ = None
+        self._asked = {}       # number -> (arch, parent, fidelity) as the strategy asked
+        self._attempts = {}    # number -> evaluations started
+        self._done = {}        # (arch, fidelity) key -> number, finished
+        self._open = {}        # key -> number, asked and not finished
+        self._waiting = {}     # number -> [(arch, parent, fidelity)] repeat asks owed a tell
+        self._pending = []     # numbers to evaluate (again) before asking anew
+        self._next_number = 0
+        self._spent = 0.0
+        self._consecutive_repeats = 0
+        self._n_told = 0
+        self._snapshots = storage is not None
+        self._started = False
+        if resumed is not None:
+            self.__dict__.update(resumed)
+        elif Journal.holds_run(storage):
+            raise InvalidArgumentError(
+                f"storage {os.fspath(storage)!r} already holds a search; continue it with "
+                f"nv.Search.resume({os.fspath(storage)!r}, estimator=...), or pass a new path")
+        self._best = History(self.trials_.values()).best
+
+    # -- validation --------------------------------------------------------------------
+    def _validate(self) -> None:
+        if not all(callable(getattr(self.space, m, None)) for m in ("from_string", "sample")):
+            raise InvalidArgumentError(f"space must be a nasviz Space (e.g. nv.CellSpace()), got {self.space!r}")
+        if not all(callable(getattr(self.strategy, m, None)) for m in ("ask", "tell")):
+            raise InvalidArgumentError(
+                f"strategy must have ask() and tell() (e.g. nv.strategies.RandomSearch(space)), got {self.strategy!r}")
+        own = getattr(self.strategy, "space", self.space)
+        if own is not self.space and own != self.space and repr(own) != repr(self.space):
+            raise InvalidArgumentError(
+                f"the strategy searches {own!r} but the search was given space={self.space!r}; build both "
+                "from the same space")
+        if not callable(getattr(self.estimator, "evaluate", None)):
+            raise InvalidArgumentError(
+                f"estimator must have evaluate(arch, *, parent=None, fidelity=None), got {self.estimator!r}")
+        check_choice("budget_kind", self.budget_kind, _BUDGET_KINDS, error=InvalidArgumentError)
+        if self.budget_kind == "evaluations":
+            check_positive_int("budget", self.budget)
+        else:
+            ok = isinstance(self.budget, (int, float, np.integer, np.floating)) and not isinstance(self.budget, bool)
+            if not ok or not (math.isfinite(float(self.budget)) and self.budget > 0):
+                raise InvalidArgumentError(
+                    f"budget must be a positive number of seconds with budget_kind='cost', got {self.budget!r}")
+        check_positive_int("workers", self.workers)
+        check_positive_int("max_repeats", self.max_repeats)
+        if self.seed is not None:
+            check_positive_int("seed", self.seed, minimum=0)
+        if self.executor is not None and not callable(getattr(self.executor, "submit", None)):
+            raise InvalidArgumentError(
+                f"executor must be a concurrent.futures.Executor (e.g. ProcessPoolExecutor(2) or "
+                f"dask Client.get_executor()), got {self.executor!r}")
+        for cb in self._callback_list():
+            if not (callable(cb) or hasattr(cb, "on_trial") or hasattr(cb, "on_finish")):
+                raise InvalidArgumentError(
+                    f"a callback must be callable or have on_trial(search, trial) / on_finish(search, history); "
+                    f"got {cb!r}")
+
+    def _callback_list(self) -> list:
+        cbs = self.callbacks
+        if cbs is None:
+            return []
+        if callable(cbs) or hasattr(cbs, "on_trial") or hasattr(cbs, "on_finish"):
+            return [cbs]
+        return list(cbs)
+
+    def __repr__(self) -> str:
+        return (f"Search({self.space!r}, {self.strategy!r}, {self.estimator!r}, budget={self.budget!r}, "
+                f"budget_kind={self.budget_kind!r}, workers={self.workers!r}, storage={self.storage!r}, "
+                f"seed={self.seed!r})")
+
+    # -- public ------------------------------------------------------------------------
+    @property
+    def history_(self) -> History:
+        """The finished trials so far, as a :class:`~nasviz.History`."""
+        return History(self.trials_.copy().values(), n_repeats=self.n_repeats_, label=type(self.strategy).__name__,
+                       meta={"space": repr(self.space), "strategy": repr(self.strategy),
+                             "estimator": repr(self.estimator), "seed": self.seed, "budget": self.budget,
+                             "budget_kind": self.budget_kind})
+
+    def stop(self) -> None:
+        """Ask a running search to stop (thread-safe): no new asks; queued evaluations are
+        cancelled (and run again by a later ``run()`` or resume), running ones finish and
+        are recorded; ``run()`` then returns."""
+        self._stop_event.set()
+
+    def run(self, progress: bool = True) -> History:
+        """Search until the budget is spent (or the strategy is finished, or stopped).
+
+        Parameters
+        ----------
+        progress : bool
+            Show a ``tqdm`` progress bar with the best score so far.
+
+        Returns
+        -------
+        History
+            Every finished trial of this search (earlier runs and resumes included).
+        """
+        if self._running:
+            raise InvalidArgumentError("this search is already running; call stop() or wait for it")
+        self._running = True
+        self._stop_event.clear()
+        try:
+            return self._run(progress)
+        finally:
+            self._running = False
+
+    # -- the loop ----------------------------------------------------------------------
+    def _run(self, progress: bool) -> History:
+        journal = self._open_journal()
+        inflight = {}
+        reason = None
+        executor = owned = None
+        bar = _NoBar()
+        try:
+            if not self._started:
+                self._start(journal)
+            elif self.storage is not None:
+                journal.update_run(budget=self.budget)
+            executor, owned, send_once = self._make_executor()
+            bar = self._progress_bar(progress)
+            self._blocked = None
+            while True:
+                if self._stop_event.is_set():
+                    reason = "stopped"
+                    for fut in list(inflight):
+                        if fut.cancel():
+                            self._pending.append(inflight.pop(fut)[0])
+                else:
+                    self._fill(executor, inflight, send_once, journal)
+                if not inflight:
+                    break
+                timeout = None if isinstance(executor, _InlineExecutor) else _POLL_S
+                done, _ = cf.wait(list(inflight), timeout=timeout, return_when=cf.FIRST_COMPLETED)
+                for fut in sorted(done, key=lambda f: inflight[f][0]):
+                    self._collect(fut, inflight, executor, journal, bar)
+            reason = "stopped" if self._stop_event.is_set() else reason or self._blocked
+        except KeyboardInterrupt:
+            reason = "interrupted"
+        finally:
+            for fut, (number, _) in inflight.items():
+                fut.cancel()
+                self._pending.append(number)
+            self._pending = sorted(set(self._pending))
+            try:
+                journal.mark(self._pending, "interrupted")
+            finally:
+                if owned:
+                    executor.shutdown(wait=False, cancel_futures=True)
+                bar.close()
+                self._close_journal(journal)
+        self.stopped_reason_ = reason
+        history = self.history_
+        self._call("on_finish", history)
+        return history
+
+    def _open_journal(self) -> Journal:
+        if self.storage is None:
+            if self._journal is None:
+                self._journal = Journal(None)
+            return self._journal
+        return Journal(self.storage)
+
+    def _close_journal(self, journal: Journal) -> None:
+        if journal is not self._journal:
+            journal.close()
+
+    def _start(self, journal: Journal) -> None:
+        if self.storage is not None and journal.events():
+            raise InvalidArgumentError(
+                f"storage {os.fspath(self.storage)!r} already holds a search; continue it with nv.Search.resume")
+        if self.seed is not None:
+            self.strategy.rng_ = np.random.default_rng(self.seed)
+        strategy = describe(self.strategy)
+        strategy["fresh"] = getattr(self.strategy, "n_asked_", 0) == 0
+        journal.write_run({
+            "space": describe(self.space, skip=()),
+            "strategy": strategy,
+            "estimator": {"class": describe(self.estimator)["class"], "repr": repr(self.estimator)},
+            "seed": self.seed, "budget": self.budget, "budget_kind": self.budget_kind,
+            "max_repeats": self.max_repeats,
+        })
+        if self._snapshots:
+            state = self._state(force=True)
+            if state is not None:
+                journal.write_initial_state(state)
+        self._started = True
+
+    def _make_executor(self):
+        """(executor, owned, send_once)."""
+        if self.executor is not None:
+            send_once = not isinstance(self.executor, cf.ThreadPoolExecutor)
+            if send_once:
+                self._check_picklable()
+            return self.executor, False, send_once
+        if self.workers > 1:
+            return cf.ThreadPoolExecutor(self.workers, thread_name_prefix="nasviz-eval"), True, False
+        return _InlineExecutor(), True, False
+
+    def _check_picklable(self) -> None:
+        dumps = pickle.dumps
+        if not isinstance(self.executor, cf.ProcessPoolExecutor):
+            try:
+                import cloudpickle  # what Dask uses
+
+                dumps = cloudpickle.dumps
+            except ImportError:
+                pass
+        for name, obj in (("estimator", self.estimator), ("space", self.space)):
+            try:
+                dumps(obj)
+            except Exception as err:  # noqa: BLE001
+                raise InvalidArgumentError(
+                    f"the {name} {obj!r} cannot be pickled ({type(err).__name__}: {err}), so it cannot be sent "
+                    f"to {type(self.executor).__name__} workers; define its class in an importable module, or use "
+                    "workers=N without an executor (threads)") from None
+
+    def _progress_bar(self, progress: bool):
+        if not progress:
+            return _NoBar()
+        from tqdm.auto import tqdm
+
+        if self.budget_kind == "cost":
+            bar = tqdm(total=float(self.budget), initial=min(self._spent, float(self.budget)), unit="s",
+                       desc="search (cost)")
+        else:
+            bar = tqdm(total=int(self.budget), initial=len(self.trials_), unit="eval", desc="search")
+        if self._best is not None:
+            bar.set_postfix(best=f"{self._best.score:.4g}")
+        return bar
+
+    def _ask_blocked(self) -> str | None:
+        if self.budget_kind == "evaluations" and self._next_number >= self.budget:
+            return "budget"
+        if self.budget_kind == "cost" and self._spent >= self.budget:
+            return "budget"
+        if self._consecutive_repeats >= self.max_repeats:
+            if self._blocked != "repeats":
+                warnings.warn(f"the strategy asked for already-evaluated candidates {self._consecutive_repeats} "
+                              "times in a row; the search stops here", RuntimeWarning, stacklevel=4)
+            return "repeats"
+        if getattr(self.strategy, "finished", False):
+            return "finished"
+        return None
+
+    def _fill(self, executor, inflight, send_once, journal) -> None:
+        while len(inflight) < self.workers and not self._stop_event.is_set():
+            if self._pending:
+                number = self._pending.pop(0)
+                if self._attempts.get(number, 0) >= 1:  # evaluated before and interrupted: again
+                    journal.restart_trial(number)
+                self._attempts[number] = self._attempts.get(number, 0) + 1
+                self._submit(executor, inflight, number, with_estimator=not send_once)
+                continue
+            self._blocked = self._ask_blocked()
+            if self._blocked is not None:
+                return
+            if self._ask(journal):  # a new candidate: it went to the front of _pending, submit it now
+                number = self._pending.pop(0)
+                self._attempts[number] = 1
+                self._submit(executor, inflight, number, with_estimator=not send_once)
+
+    def _ask(self, journal) -> bool:
+        """Ask the strategy once. True: a new candidate, put first in ``_pending`` (so that an
+        interrupt before its submission keeps it); False: a repeat (answered or waiting) or finished."""
+        with _DeferSigint():
+            try:
+                arch = self.strategy.ask()
+            except Exception as err:
+                if type(err).__name__ == "StrategyFinishedError":
+                    self._blocked = "finished"
+                    return False
+                raise
+            ctx = self.strategy.context(arch) or {}
+            parent, fidelity = ctx.get("parent"), ctx.get("fidelity")
+            arch_text, parent_text = str(arch), _text(parent)
+            key = _key(arch_text, fidelity)
+            if key in self._done:
+                number = self._done[key]
+                self.strategy.tell(arch, self.trials_[number].result)
+                self._n_told += 1
+                journal.add_repeat(number, arch_text, parent_text, fidelity, state=self._state())
+            elif key in self._open:
+                number = self._open[key]
+                self._waiting.setdefault(number, []).append((arch, parent, fidelity))
+                journal.add_repeat_ask(number, arch_text, parent_text, fidelity)
+            else:
+                number = self._next_number
+                journal.add_trial(number, arch_text, parent_text, fidelity)
+                self._next_number += 1
+                self._asked[number] = (arch, parent, fidelity)
+                self._attempts[number] = 0
+                self._open[key] = number
+                self._pending.insert(0, number)
+                self._consecutive_repeats = 0
+                return True
+            self.n_repeats_ += 1
+            self._consecutive_repeats += 1
+            return False
+
+    def _submit(self, executor, inflight, number, *, with_estimator: bool) -> None:
+        arch, parent, fidelity = self._asked[number]
+        self._nonce += 1
+        token = None if isinstance(executor, (_InlineExecutor, cf.ThreadPoolExecutor)) else self._token
+        try:
+            fut = executor.submit(_evaluate_task, token, self.estimator if with_estimator else None, self.space,
+                                  str(arch), _text(parent), fidelity, (self._token, self._nonce))
+        except BaseException:
+            self._pending.append(number)
+            raise
+        inflight[fut] = (number, with_estimator)
+
+    def _collect(self, fut, inflight, executor, journal, bar) -> None:
+        number, _ = inflight.pop(fut)
+        if fut.cancelled():
+            self._pending.append(number)
+            self._stop_event.set()
+            return
+        err = fut.exception()
+        if isinstance(err, KeyboardInterrupt):
+            self._pending.append(number)
+            raise KeyboardInterrupt
+        if err is not None and not isinstance(err, Exception):
+            self._pending.append(number)
+            raise err
+        if err is not None:  # the worker itself failed (died, could not unpickle, ...)
+            value = (Result.failed(f"worker error: {_describe_error(err)}"), None, time.time(), None)
+        else:
+            value = fut.result()
+            if isinstance(value, str) and value == _MISSING:
+                self._submit(executor, inflight, number, with_estimator=True)
+                return
+        self._record(number, *value, journal=journal, bar=bar)
+
+    def _record(self, number, result, started, finished, worker, *, journal, bar) -> None:
+        result = normalize_result(result)
+        arch, parent, fidelity = self._asked[number]
+        tells = [(arch, parent, fidelity, False)] + [(a, p, f, True) for a, p, f in self._waiting.pop(number, [])]
+        trial = Trial(number, arch, result, parent=parent, fidelity=fidelity, started=started, finished=finished,
+                      worker=worker, attempts=self._attempts.get(number, 1))
+        with _DeferSigint():
+            for a, _, _, _ in tells:
+                self.strategy.tell(a, result)
+            self._n_told += len(tells)
+            journal.finish_trial(number, result, started=started, finished=finished, worker=worker,
+                                 tells=[(str(a), _text(p), f, r) for a, p, f, r in tells], state=self._state())
+            self.trials_[number] = trial
+            key = _key(str(arch), fidelity)
+            self._open.pop(key, None)
+            self._done[key] = number
+            self._spent += float(result.cost)
+            if trial.ok and (self._best is None or (trial.score, -trial.number) > (self._best.score, -self._best.number)):
+                self._best = trial
+        bar.update(float(result.cost) if self.budget_kind == "cost" else 1)
+        if self._best is not None:
+            bar.set_postfix(best=f"{self._best.score:.4g}", refresh=False)
+        self._call("on_trial", trial)
+
+    def _state(self, force: bool = False):
+        """The strategy's state_dict() for a snapshot (every few tells), or None."""
+        if not self._snapshots or not (force or self._n_told % _SNAPSHOT_EVERY == 0):
+            return None
+        state_dict = getattr(self.strategy, "state_dict", None)
+        if state_dict is None:
+            self._snapshots = False
+            return None
+        try:
+            state = state_dict()
+            import json
+
+            json.dumps(state, default=lambda o: o.item() if isinstance(o, np.generic) else _no_json(o))
+        except Exception as err:  # noqa: BLE001
+            warnings.warn(f"{type(self.strategy).__name__}.state_dict() is not JSON data ({err}); the journal "
+                          "keeps no state snapshots (resume replays the journal instead)", RuntimeWarning,
+                          stacklevel=3)
+            self._snapshots = False
+            return None
+        return state
+
+    def _call(self, hook, *args) -> None:
+        for cb in self._callback_list():
+            fn = getattr(cb, hook, None)
+            if fn is None and hook == "on_trial" and callable(cb) and not hasattr(cb, "on_finish"):
+                fn = cb
+            if fn is None:
+                continue
+            try:
+                fn(self, *args)
+            except Exception as err:  # noqa: BLE001 - a callback never kills the search
+                warnings.warn(f"callback {cb!r} raised in {hook}: {type(err).__name__}: {err}", RuntimeWarning,
+                              stacklevel=3)
+
+    # -- resume ------------------------------------------------------------------------
+    @classmethod
+    def resume(cls, path, *, estimator, budget=None, strategy=None, space=None, workers=1, executor=None,
+               callbacks=(), replay=True, max_repeats=None) -> Search:
+        """Continue the search journaled at ``path``: returns a :class:`Search` ready to ``run()``.
+
+        The strategy is rebuilt (from its journaled class and keyword arguments, or
+        ``strategy=`` given fresh) and brought to where the run stopped by replaying
+        the journaled asks and tells in order, each replayed ask checked against the
+        journal. Candidates that were being evaluated when the run stopped are
+        evaluated again first (same trial numbers, ``attempts`` + 1), then the search
+        goes on. Resuming to the same budget gives exactly the trials of an
+        uninterrupted run (for a serial search, whose order is deterministic).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The journal written by ``Search(..., storage=path)``.
+        estimator : Estimator
+            The estimator, built as in the original run (journals record its repr
+            only; a different repr gives a warning).
+        budget : int, float or None
+            The new total budget (same kind); None keeps the journaled one.
+        strategy : Strategy or None
+            A fresh strategy built as in the original run; needed when its class is
+            not importable (defined in a notebook or script) or its arguments are
+            not plain data.
+        space : Space or None
+            The space; None rebuilds it from the journal.
+        workers, executor, callbacks, max_repeats
+            As for :class:`Search` (``max_repeats`` None keeps the journaled one).
+        replay : bool
+            True (default): replay every journaled ask and tell (checked, exact).
+            False: restore the latest ``state_dict()`` snapshot and replay only what
+            followed it (faster for strategies with costly asks; relies on the
+            strategy's state round trip).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import nasviz as nv
+        >>> from nasviz.estimators.base import Estimator
+        >>> class Convs(Estimator):
+        ...     def _evaluate(self, arch, parent=None, fidelity=None):
+        ...         return nv.Result(score=arch.ops.count("nor_conv_3x3"), cost=1.0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "run.sqlite")
+        >>> space = nv.CellSpace()
+        >>> first = nv.Search(space, nv.strategies.RandomSearch(space, seed=0), Convs(), budget=5,
+        ...                   storage=path).run(progress=False)
+        >>> more = nv.Search.resume(path, estimator=Convs(), budget=8).run(progress=False)
+        >>> len(more), [t.arch for t in more][:5] == [t.arch for t in first]
+        (8, True)
+        """
+        from .strategies.base import Strategy
+
+        if not os.path.exists(path):
+            raise JournalError(f"no journal at {os.fspath(path)!r}; start a search with nv.Search(..., storage=path)")
+        journal = Journal(path)
+        try:
+            meta = journal.read_run()
+            if space is None:
+                space = rebuild_space(meta)
+            if strategy is None:
+                strategy = rebuild(meta["strategy"], Strategy, space)
+            else:
+                if getattr(strategy, "n_asked_", 0):
+                    raise InvalidArgumentError(
+                        f"resume needs a fresh strategy (never asked), got {strategy!r} after "
+                        f"{strategy.n_asked_} asks; build a new one as in the original run")
+                journaled = meta["strategy"]["class"].rpartition(":")[2]
+                if type(strategy).__name__ != journaled:
+                    warnings.warn(f"the journal was written by a {journaled} strategy, resuming with "
+                                  f"{type(strategy).__name__}", RuntimeWarning, stacklevel=2)
+            if repr(estimator) != meta["estimator"]["repr"]:
+                warnings.warn(f"the journal was written with estimator {meta['estimator']['repr']}, resuming with "
+                              f"{estimator!r}", RuntimeWarning, stacklevel=2)
+            seed = meta["seed"]
+            if seed is not None:
+                strategy.rng_ = np.random.default_rng(seed)
+            own_seed = getattr(strategy, "seed", None)
+            seeded = isinstance(own_seed, (int, np.integer)) and not isinstance(own_seed, bool)
+            if not meta["strategy"].get("fresh", True) or (seed is None and not seeded):
+                initial = journal.snapshot(0)
+                if initial is None:
+                    raise JournalError(f"{os.fspath(path)!r} records no initial strategy state, and the strategy "
+                                       "had no seed; it cannot be resumed exactly")
+                strategy.load_state_dict(initial[1])
+            state = _replay(journal, strategy, space, use_snapshot=not replay, path=path)
+        finally:
+            journal.close()
+        budget = meta["budget"] if budget is None else budget
+        max_repeats = meta.get("max_repeats", 100) if max_repeats is None else max_repeats
+        self = cls.__new__(cls)
+        self._resume_state = state
+        self.__init__(space, strategy, estimator, budget=budget, workers=workers, executor=executor, storage=path,
+                      seed=seed, callbacks=callbacks, budget_kind=meta["budget_kind"], max_repeats=max_repeats)
+        return self
+
+
+def _no_json(obj):
+    raise TypeError(f"{type(obj).__name__} is not JSON data")
+
+
+def _replay(journal: Journal, strategy, space, *, use_snapshot: bool, path) -> dict:
+    """Bring a fresh ``strategy`` to the journaled point; the search state to continue from."""
+    rows = {row["number"]: row for row in journal.trials()}
+    events = journal.events()
+    start = 0
+    if use_snapshot:
+        snap = journal.snapshot()
+        if snap is not None and snap[0] > 0:
+            strategy.load_state_dict(snap[1])
+            start = snap[0]
+    n_told = 0
+    for k, ev in enumerate(events):
+        if ev["kind"] == "tell":
+            n_told += 1
+        if ev["seq"] <= start:
+            continue
+        if ev["kind"] == "ask":
+            arch = strategy.ask()
+            ctx = strategy.context(arch) or {}
+            got = (str(arch), _text(ctx.get("parent")), to_json(ctx.get("fidelity")))
+            want = (ev["arch"], ev["parent"], to_json(ev["fidelity"]))
+            if got != want:
+                raise JournalError(
+                    f"replaying {os.fspath(path)!r}: ask {k} gave {got[0]} (parent {got[1]}, fidelity {got[2]}) "
+                    f"but the journal has {want[0]} (parent {want[1]}, fidelity {want[2]}); the strategy is not "
+                    "built as in the original run, or it is not deterministic for its seed")
+        else:
+            row = rows[ev["trial"]]
+            strategy.tell(space.from_string(ev["arch"]), result_of(row))
+
+    state = {"trials_": {}, "_asked": {}, "_attempts": {}, "_done": {}, "_open": {}, "_waiting": {},
+             "_pending": [], "_started": True, "_n_told": n_told}
+    for number, row in rows.items():
+        arch = space.from_string(row["arch"])
+        parent = None if row["parent"] is None else space.from_string(row["parent"])
+        state["_asked"][number] = (arch, parent, row["fidelity"])
+        state["_attempts"][number] = row["attempts"]
+        key = _key(row["arch"], row["fidelity"])
+        if row["status"] in ("ok", "failed"):
+            state["trials_"][number] = Trial(number, arch, result_of(row), parent=parent, fidelity=row["fidelity"],
+                                             started=row["started"], finished=row["finished"], worker=row["worker"],
+                                             attempts=row["attempts"])
+            state["_done"][key] = number
+        else:
+            state["_open"][key] = number
+            state["_pending"].append(number)
+    for ev in events:
+        if ev["kind"] == "ask" and ev["repeat"] and ev["trial"] in state["_open"].values():
+            state["_waiting"].setdefault(ev["trial"], []).append(
+                (space.from_string(ev["arch"]), None if ev["parent"] is None else space.from_string(ev["parent"]),
+                 ev["fidelity"]))
+    asks = [ev for ev in events if ev["kind"] == "ask"]
+    trailing = 0
+    for ev in reversed(asks):
+        if not ev["repeat"]:
+            break
+        trailing += 1
+    state["n_repeats_"] = sum(ev["repeat"] for ev in asks)
+    state["_consecutive_repeats"] = trailing
+    state["_next_number"] = max(rows, default=-1) + 1
+    state["_spent"] = sum(t.cost for t in state["trials_"].values())
+    return state
