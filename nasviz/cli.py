@@ -187,6 +187,248 @@ def _cmd_draw(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------
+# search
+# ---------------------------------------------------------------------------------------
+
+def _strategy_name(text: str) -> str:
+    from .strategies import available
+
+    names = available()
+    classes = _strategy_classes()
+    if text in names or text.lower() in classes:
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown strategy {text!r}; accepted: {', '.join(names)} (or their class names)")
+
+
+def _strategy_classes() -> set[str]:
+    from . import strategies
+
+    return {name.lower() for name in getattr(strategies, "__all__", ())
+            if isinstance(getattr(strategies, name, None), type)}
+
+
+def _estimator_spec(text: str) -> str:
+    kind, _, name = text.partition(":")
+    if kind == "table" and not name:
+        return text
+    if kind == "training" and not name:
+        from . import estimators
+
+        if not hasattr(estimators, "Training"):
+            raise argparse.ArgumentTypeError("the training estimator is not available in this nasviz")
+        return text
+    if kind == "zerocost":
+        from .estimators import ZeroCost
+
+        if name in ZeroCost.available():
+            return text
+        raise argparse.ArgumentTypeError(
+            f"unknown zero-cost proxy {name!r} in {text!r}; accepted: "
+            f"{', '.join('zerocost:' + p for p in ZeroCost.available())}")
+    raise argparse.ArgumentTypeError(
+        f"unknown estimator {text!r}; accepted: table, training, zerocost:NAME (e.g. zerocost:synflow)")
+
+
+def _benchmark_name(text: str) -> str:
+    import os
+
+    from .bench import available
+
+    if text in available() or os.path.isfile(text):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown benchmark {text!r}; accepted: {', '.join(available())} (or the path of a table file)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def _positive_number(text: str) -> float | int:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return int(value) if value.is_integer() else value
+
+
+def _add_search(subparsers):
+    p = subparsers.add_parser(
+        "search", help="run a search strategy with an estimator, journaled to SQLite",
+        description="Run a NAS strategy over a space until the budget is spent, print the best "
+                    "architecture and its score, and draw it. With --storage every finished evaluation "
+                    "is journaled; --resume continues a journal after a crash or with a larger budget.",
+        epilog="Example: nasviz search --benchmark nb201-12epoch --strategy evolution --budget 100 "
+               "--seed 0 --storage run.sqlite",
+    )
+    p.add_argument("--space", choices=["cell", "macro"], default="cell",
+                   help="cell: NAS-Bench-201 cells (default); macro: layer chains (needs --estimator "
+                        "training or zerocost:NAME)")
+    p.add_argument("--benchmark", type=_benchmark_name, default="nb201-12epoch",
+                   help="the table for --estimator table (default nb201-12epoch)")
+    p.add_argument("--metric", help="the table metric to maximise (default: the table's own)")
+    p.add_argument("--strategy", type=_strategy_name, default="evolution",
+                   help="random, exhaustive, evolution (default), local, bo, reinforce, mcts, sh, hyperband")
+    p.add_argument("--estimator", type=_estimator_spec, default="table",
+                   help="table (default), training (a few epochs on digits), or zerocost:NAME "
+                        "(e.g. zerocost:synflow)")
+    p.add_argument("--epochs", type=_positive_int, default=4, help="epochs for --estimator training (default 4)")
+    p.add_argument("--budget", type=_positive_number, default=None,
+                   help="evaluations (default 100), or seconds with --budget-kind cost")
+    p.add_argument("--budget-kind", choices=["evaluations", "cost"], default="evaluations",
+                   help="what --budget counts: evaluations (default) or seconds of (simulated) cost")
+    p.add_argument("--seed", type=int, default=0, help="the strategy's seed (default 0)")
+    p.add_argument("--storage", metavar="PATH", help="SQLite journal of the run, e.g. run.sqlite")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the search journaled in --storage (starts one if the file does not exist)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="evaluations in flight (default 1; with --dask-scheduler: the cluster's workers)")
+    p.add_argument("--dask-scheduler", metavar="ADDR",
+                   help="run evaluations on a Dask cluster, e.g. tcp://host:8786")
+    p.add_argument("--draw", metavar="PATH",
+                   help="where to draw the best architecture (default: next to --storage, as NAME-best.png)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(_search_parser=p)
+    return p
+
+
+def _search_usage_error(args, message: str) -> int:
+    parser = args._search_parser
+    parser.print_usage(sys.stderr)
+    print(f"{parser.prog}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _search_estimator(args, space):
+    kind, _, name = args.estimator.partition(":")
+    from . import estimators
+
+    if kind == "table":
+        from .bench import load
+
+        return estimators.Tabular(load(args.benchmark), metric=args.metric)
+    from .data import digits
+
+    data = digits()
+    if kind == "training":
+        return estimators.Training(data, space=space, epochs=args.epochs, seed=args.seed, device="auto")
+    return estimators.ZeroCost(name, data, space=space, seed=args.seed)
+
+
+def _cmd_search(args) -> int:
+    import os
+    from pathlib import Path
+
+    from .search import Search
+    from .storage import Journal
+
+    if args.resume and not args.storage:
+        return _search_usage_error(args, "--resume needs --storage PATH (the journal to continue)")
+    if args.metric is not None and args.estimator != "table":
+        return _search_usage_error(args, f"--metric applies to --estimator table, not {args.estimator!r}")
+    if args.space == "macro" and args.estimator == "table":
+        return _search_usage_error(args, "--space macro has no table: use --estimator training or zerocost:NAME")
+    if args.budget_kind == "evaluations" and args.budget is not None and not isinstance(args.budget, int):
+        return _search_usage_error(args, f"--budget counts evaluations: expected an integer, got {args.budget}")
+
+    if args.space == "cell" and args.estimator == "table":
+        from .bench import load
+
+        space = load(args.benchmark).space
+    elif args.space == "cell":
+        from .spaces import CellSpace
+
+        space = CellSpace()
+    else:
+        from .spaces import MacroSpace
+
+        space = MacroSpace()
+    estimator = _search_estimator(args, space)
+
+    client = executor = None
+    workers = args.workers
+    if args.dask_scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InvalidArgumentError("--dask-scheduler needs Dask: pip install 'dask[distributed]'") from None
+        try:
+            client = Client(args.dask_scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as err:  # refused, timed out, malformed address
+            raise InvalidArgumentError(f"cannot reach the Dask scheduler {args.dask_scheduler!r}: {err}") from None
+        executor = client.get_executor()
+        if workers is None:
+            workers = max(1, len(client.scheduler_info().get("workers", {})))
+    workers = workers or 1
+    try:
+        resuming = args.resume and Journal.holds_run(args.storage)
+        if resuming:
+            search = Search.resume(args.storage, estimator=estimator, budget=args.budget, workers=workers,
+                                   executor=executor)
+        else:
+            if args.storage and Journal.holds_run(args.storage):
+                raise InvalidArgumentError(f"--storage {args.storage!r} already holds a search: add --resume to "
+                                           "continue it, or choose another path")
+            from .strategies import get
+
+            strategy = get(args.strategy, space, seed=args.seed)
+            budget = 100 if args.budget is None else args.budget
+            search = Search(space, strategy, estimator, budget=budget, budget_kind=args.budget_kind,
+                            workers=workers, executor=executor, storage=args.storage)
+        history = search.run(progress=not args.quiet)
+    finally:
+        if client is not None:
+            client.close()
+
+    best = history.best
+    what = "evaluations" if search.budget_kind == "evaluations" else "s of cost"
+    print(f"trials: {len(history)} ({len(history.failed)} failed, {history.n_repeats} repeats); "
+          f"budget {search.budget} {what}; stopped: {search.stopped_reason_}")
+    if args.storage:
+        print(f"journal: {args.storage}")
+    if best is None:
+        print("nasviz search: error: no candidate succeeded; see the errors with "
+              "nv.History.from_storage(PATH).failed", file=sys.stderr)
+        return 1
+    fidelity = getattr(estimator, "fidelity", None)
+    print(f"best: {best.arch}")
+    print(f"score: {best.score:.6g}{f' ({fidelity})' if isinstance(fidelity, str) else ''} at trial {best.number}")
+    target = args.draw
+    if target is None and args.storage:
+        stem = Path(args.storage)
+        target = str(stem.with_name(stem.stem + "-best.png"))
+    if target is not None:
+        from matplotlib.figure import Figure
+
+        from .draw import default_figsize, draw
+
+        fig = Figure(figsize=default_figsize(best.arch))
+        draw(best.arch, ax=fig.add_subplot())
+        fig.axes[0].set_title(f"best: score {best.score:.4g} (trial {best.number})")
+        try:
+            fig.savefig(target, dpi=110, bbox_inches="tight")
+        except (OSError, ValueError) as err:
+            raise InvalidArgumentError(f"cannot write the drawing {target!r}: {err}") from None
+        print(f"drawing: {os.fspath(target)}")
+    else:
+        print("drawing: none (pass --draw PATH, or --storage PATH to draw next to it)")
+    if search.stopped_reason_ == "interrupted":
+        print("nasviz search: interrupted; continue with --resume" if args.storage else
+              "nasviz search: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
 # the parser and main
 # ---------------------------------------------------------------------------------------
 
@@ -194,6 +436,7 @@ def _cmd_draw(args) -> int:
 SUBCOMMANDS = [
     (_add_info, _cmd_info),
     (_add_draw, _cmd_draw),
+    (_add_search, _cmd_search),
 ]
 
 
