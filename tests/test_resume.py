@@ -348,3 +348,34 @@ def test_storage_that_is_not_a_journal(space, tmp_path):
     with pytest.raises(JournalError, match="does not exist"):
         nv.Search(space, Greedy(space, seed=0), Slow(space), budget=3,
                   storage=tmp_path / "no" / "run.sqlite").run(progress=False)
+
+
+def test_ctrl_c_in_a_running_process_keeps_the_journal(space, tmp_path):
+    path = str(tmp_path / "run.sqlite")
+    code = ("import nasviz as nv\nfrom test_resume import Greedy, Slow\nspace = nv.CellSpace()\n"
+            f"s = nv.Search(space, Greedy(space, seed=7), Slow(space, delay=0.02), budget=30, storage={path!r})\n"
+            "h = s.run(progress=False)\nprint(s.stopped_reason_, len(h))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, ROOT]))
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while _finished_trials(path) < 5:
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err[-2000:]
+    reason, n = out.split()
+    assert reason == "interrupted" and 5 <= int(n) < 30
+    with Journal(path) as j:
+        rows = j.trials()
+    assert sum(r["status"] in ("ok", "failed") for r in rows) == int(n)
+    assert all(r["status"] == "interrupted" for r in rows if r["status"] not in ("ok", "failed"))
+    history = nv.Search.resume(path, estimator=Slow(space, delay=0.02)).run(progress=False)
+    assert summary(history) == summary(uninterrupted(space, 30))

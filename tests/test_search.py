@@ -418,3 +418,24 @@ def test_context_parent_and_fidelity_reach_the_estimator(space, tmp_path):
     assert history[0].metrics["parent"] == str(space[0])
     loaded = nv.History.from_storage(path)
     assert [t.parent for t in loaded] == [space[0]] * 3 and [t.fidelity for t in loaded] == [4] * 3
+
+
+def test_torch_out_of_memory_is_a_failed_trial(space):
+    torch = pytest.importorskip("torch")
+
+    class Hungry(Lookup):
+        def _evaluate(self, arch, parent=None, fidelity=None):
+            if self.calls == 1:
+                self.calls += 1
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 80.00 GiB")
+            return super()._evaluate(arch, parent, fidelity)
+
+    class Bare:  # without the Estimator base class, the search itself catches it
+        def evaluate(self, arch, *, parent=None, fidelity=None):
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+
+    _, history = run(space, budget=4, estimator=Hungry(space))
+    assert [t.status for t in history] == ["ok", "failed", "ok", "ok"]
+    assert "OutOfMemoryError: CUDA out of memory" in history[1].error
+    _, history = run(space, budget=2, estimator=Bare())
+    assert all(t.error.startswith("out of memory (OutOfMemoryError") for t in history)
