@@ -346,3 +346,79 @@ def test_strategy_race_stops_and_reports_bad_settings(bench):
     done = sum(len(v) for v in race.histories_.values())
     assert 1 <= done < 800 and all(len(h) == 200 for v in race.histories_.values() for h in v)
     assert "stopped" in race.status.value and not race.run_button.disabled
+
+
+# -- ProxyLab --------------------------------------------------------------------------------
+
+def test_proxy_stats_and_top_k_hit_rate():
+    from scipy import stats
+
+    from nasviz.widgets.proxy_lab import proxy_stats, top_k_hit_rate
+
+    rng = np.random.default_rng(0)
+    scores, truth, costs = rng.random(30), rng.random(30), rng.random(30)
+    scores[3] = np.nan  # a failed evaluation
+    s = proxy_stats(scores, truth, costs, k=5)
+    keep = np.isfinite(scores)
+    assert s["spearman"] == stats.spearmanr(scores[keep], truth[keep]).statistic
+    assert s["kendall"] == stats.kendalltau(scores[keep], truth[keep]).statistic
+    assert s["cost"] == np.mean(costs) and s["n"] == 29 and s["failed"] == 1
+    assert s["top_k"] == top_k_hit_rate(scores[keep], truth[keep], 5)
+    assert top_k_hit_rate([3, 2, 1], [3, 2, 1], 2) == 1.0
+    assert top_k_hit_rate([1, 2, 3], [3, 2, 1], 1) == 0.0
+    assert top_k_hit_rate([1, 1, 0], [0, 1, 1], 2) == 0.5  # ties: the earlier first
+
+
+def test_proxy_lab_scores_real_networks(bench):
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    lab = nv.widgets.ProxyLab(bench, proxies=("params", "synflow", "train-1ep-25pct"), sample_size=6, top_k=3,
+                              seed=1)
+    assert "another dataset" in lab.note.value  # nb201 was trained on CIFAR; the networks here see digits
+    lab.run_button.click()
+    assert lab.wait(300) and lab.error_ is None
+    assert lab.sample_ == lab.draw_sample(6, 1) and len(set(lab.sample_)) == 6
+    assert lab.truth_.tolist() == bench.query_many(lab.sample_, "cifar10_val_acc").tolist()
+    data = nv.data.digits(seed=1)
+    expect = [nv.estimators.ZeroCost("synflow", data, seed=1).evaluate(a).score for a in lab.sample_]
+    assert lab.results_["synflow"]["scores"].tolist() == expect
+    from nasviz.widgets.proxy_lab import proxy_stats
+
+    for res in lab.results_.values():
+        assert res["stats"] == proxy_stats(res["scores"], lab.truth_, res["costs"], k=3)
+        assert f"{res['stats']['top_k']:.2f}" in lab.table.value
+    assert np.isfinite(lab.results_["train-1ep-25pct"]["scores"]).all()
+    assert lab.progress.value == lab.progress.max == 18
+    png_of(lab.plot)
+    assert "finished" in lab.status.value and "6 architectures" in repr(lab)
+
+
+def test_proxy_lab_with_a_mapping_bad_settings_and_stop():
+    space = nv.CellSpace()
+    archs = [space[i * 511] for i in range(30)]
+    gate = Gate(hold_at=12)  # holds the 12th evaluation, in the second chunk of 10
+    lab = nv.widgets.ProxyLab({str(a): float(a.ops.count("nor_conv_3x3")) for a in archs},
+                              proxies={"convs": gate}, sample_size=30, seed=0)
+    lab.sample_text.value = 40
+    lab.run_button.click()
+    assert "at most 30" in lab.error_ and not lab.running
+    lab.sample_text.value = 0
+    lab.run_button.click()
+    assert "sample size must be an integer >= 2, got 0" in lab.error_
+    lab.sample_text.value = 30
+    lab.run_button.click()
+    assert gate.reached_.wait(30)
+    lab.stop_button.click()
+    gate.release_.set()
+    assert lab.wait(30) and lab.status.value == "stopped"
+    res = lab.results_["convs"]
+    assert res["done"] == 20 and lab.progress.value == 20  # the chunk in progress ends, no further one starts
+    assert res["stats"]["spearman"] == pytest.approx(1.0)  # the gate scores exactly the truth
+    assert not lab.run_button.disabled and lab.stop_button.disabled
+    with pytest.raises(nv.errors.NasvizError):
+        nv.widgets.ProxyLab("no-such-table")
+    with pytest.raises(nv.errors.NasvizError, match="unknown proxy"):
+        nv.widgets.ProxyLab("nb201-12epoch", proxies=("synfloww",))
+    custom = nv.widgets.ProxyLab("nb201-12epoch", data=nv.data.digits(resolution=6), proxies=("train-1ep-4px",))
+    custom.run_button.click()
+    assert "changes the resolution" in custom.error_ and not custom.running

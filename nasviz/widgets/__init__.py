@@ -18,8 +18,9 @@ how the tests use them. Importing :mod:`nasviz` does not import this package.
 """
 
 from .pareto_explorer import ParetoExplorer
+from .proxy_lab import ProxyLab
 from .search_runner import SearchRunner
 from .space_explorer import SpaceExplorer
 from .strategy_race import StrategyRace
 
-__all__ = ["ParetoExplorer", "SearchRunner", "SpaceExplorer", "StrategyRace"]
+__all__ = ["ParetoExplorer", "ProxyLab", "SearchRunner", "SpaceExplorer", "StrategyRace"]
