@@ -3,14 +3,14 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from scipy import stats  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from scipy import stats
 
-import nasviz as nv  # noqa: E402
-from nasviz.errors import InvalidArgumentError, UnknownNameError  # noqa: E402
-from nasviz.history import compare_data, non_dominated  # noqa: E402
+import nasviz as nv
+from nasviz.errors import InvalidArgumentError, UnknownNameError
+from nasviz.history import compare_data, non_dominated
 
 SPACE = nv.CellSpace()
 
