@@ -88,7 +88,6 @@ def test_nasviz_errors_exit_1_with_one_line(tmp_path, capsys):
         (["draw", "conv(16,k3,s1,relu,d0.0) > bogus", "-o", str(tmp_path / "a.png")], "'bogus'"),
         (["draw", EXAMPLE, "-o", str(tmp_path / "a.xyz")], "'.png'"),
         (["draw", EXAMPLE, "-o", str(tmp_path / "no" / "dir" / "a.png")], "cannot write"),
-        (["draw", EXAMPLE, "-o", str(tmp_path / "a.png"), "--network", "--input-shape", "1,5,5"], "(1, 5, 5)"),
         (["draw", EXAMPLE, "--diff", CHAIN, "-o", str(tmp_path / "a.png")], "same kind"),
     ]
     for argv, needle in cases:
