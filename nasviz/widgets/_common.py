@@ -250,6 +250,18 @@ class WidgetBase:
         _close_tree(self.box)
 
     # -- display -------------------------------------------------------------------
+    @property
+    def box(self) -> W.Box:
+        """The root widget (a ``VBox``); its DOM classes are ``nasviz-widget`` and
+        ``nasviz-<classname>`` (lower case), for styling and browser tests."""
+        return self._box
+
+    @box.setter
+    def box(self, value: W.Box) -> None:
+        value.add_class("nasviz-widget")
+        value.add_class(f"nasviz-{type(self).__name__.lower()}")
+        self._box = value
+
     def _repr_mimebundle_(self, **kwargs):
         render = getattr(self.box, "_repr_mimebundle_", None)  # None when no front end is connected
         data = render(**kwargs) if callable(render) else None

@@ -381,11 +381,12 @@ class SearchRunner(WidgetBase):
         self._throttle(force=True)
         search = self.search_
         reason = search.stopped_reason_
-        note = {"budget": "budget spent", "stopped": "stopped", "finished": "the strategy has nothing left",
-                "repeats": "the strategy kept asking for evaluated cells", "interrupted": "interrupted"}.get(
-                    reason, str(reason))
+        note = {"budget": "finished (budget spent)", "stopped": "stopped",
+                "finished": "finished (the strategy has nothing left)",
+                "repeats": "finished (the strategy kept asking for evaluated cells)",
+                "interrupted": "interrupted"}.get(reason, f"finished ({reason})")
         best = history.best
-        text = f"finished ({note}): {len(history)} evaluations"
+        text = f"{note}: {len(history)} evaluations"
         if best is not None:
             text += f", best {best.score:.4g} at trial {best.number}"
         if history.failed:

@@ -187,7 +187,9 @@ class SpaceExplorer(WidgetBase):
                 rows.append(W.HBox([W.HTML(html.escape(group), layout=W.Layout(width="60px"))]
                                    + [dd for _, dd in items]))
             else:
-                rows.extend(dd for _, dd in items)
+                for _, dd in items:
+                    dd.layout = W.Layout(width="250px")
+                    rows.append(dd)
         return W.VBox(rows)
 
     # -- the public face -------------------------------------------------------------
@@ -311,7 +313,8 @@ class SpaceExplorer(WidgetBase):
             rows.append(["FLOPs per image", f"{s['flops']:,}"])
         else:
             rows.append(["parameters / FLOPs", f"unavailable: {s.get('stats_error', '')}"])
-        rows.append(["canonical class", s["canonical"]])
+        if s["class_size"] is not None or s["canonical"] != str(arch):
+            rows.append(["canonical class", s["canonical"]])
         if s["class_size"] is not None:
             twins = s["class_size"] - 1
             note = (f"{twins:,} other member{'s' if twins != 1 else ''} compute the same function "
