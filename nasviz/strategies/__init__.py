@@ -1,5 +1,35 @@
-"""Search strategies, one per module, all ask/tell (see :class:`Strategy`)."""
+"""Search strategies, one per module, all ask/tell (see :class:`Strategy`).
 
-from .base import Strategy
+Get one by class or by short name::
 
-__all__ = ["Strategy"]
+    nv.strategies.RegularizedEvolution(space, population=20, sample=5, seed=0)
+    nv.strategies.get("evolution", space, seed=0)     # names: nv.strategies.available()
+"""
+
+from ._bo import BayesianOptimization
+from ._evolution import RegularizedEvolution
+from ._exhaustive import Exhaustive
+from ._hyperband import Hyperband
+from ._local import LocalSearch
+from ._mcts import MCTS
+from ._random import RandomSearch
+from ._registry import available, get
+from ._reinforce import REINFORCE
+from ._successive_halving import SuccessiveHalving
+from .base import Strategy, StrategyFinishedError
+
+__all__ = [
+    "Strategy",
+    "StrategyFinishedError",
+    "RandomSearch",
+    "Exhaustive",
+    "RegularizedEvolution",
+    "LocalSearch",
+    "BayesianOptimization",
+    "REINFORCE",
+    "MCTS",
+    "SuccessiveHalving",
+    "Hyperband",
+    "get",
+    "available",
+]

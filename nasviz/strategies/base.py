@@ -21,7 +21,13 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-__all__ = ["Strategy"]
+from ..errors import NasvizError
+
+__all__ = ["Strategy", "StrategyFinishedError"]
+
+
+class StrategyFinishedError(NasvizError):
+    """``ask()`` was called on a strategy that has nothing left to propose (``finished``)."""
 
 
 class Strategy(ABC):
@@ -83,5 +89,6 @@ class Strategy(ABC):
         return None if text is None else self.space.from_string(text)
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
+                           if not k.endswith("_") and not k.startswith("_"))
         return f"{type(self).__name__}({params})"

@@ -1,0 +1,56 @@
+"""Strategies by short name, for the command line and the widgets."""
+
+from __future__ import annotations
+
+from ..errors import UnknownNameError
+
+__all__ = ["get", "available"]
+
+_NAMES = {
+    "random": ("._random", "RandomSearch"),
+    "exhaustive": ("._exhaustive", "Exhaustive"),
+    "evolution": ("._evolution", "RegularizedEvolution"),
+    "local": ("._local", "LocalSearch"),
+    "bo": ("._bo", "BayesianOptimization"),
+    "reinforce": ("._reinforce", "REINFORCE"),
+    "mcts": ("._mcts", "MCTS"),
+    "sh": ("._successive_halving", "SuccessiveHalving"),
+    "hyperband": ("._hyperband", "Hyperband"),
+}
+
+
+def available() -> list[str]:
+    """The short names that :func:`get` accepts.
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> nv.strategies.available()[:3]
+    ['random', 'exhaustive', 'evolution']
+    """
+    return list(_NAMES)
+
+
+def get(name: str, space, **kwargs):
+    """A strategy by short name (see :func:`available`) or class name, built on ``space``.
+
+    Keyword arguments go to the strategy's constructor (``seed=``, its knobs).
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> nv.strategies.get("evolution", nv.CellSpace(), population=10, seed=0)
+    RegularizedEvolution(space=CellSpace(), seed=0, population=10, sample=5)
+    """
+    import importlib
+
+    key = name
+    if isinstance(name, str) and name not in _NAMES:
+        by_class = {cls.lower(): short for short, (_, cls) in _NAMES.items()}
+        key = by_class.get(name.lower(), name.lower())
+    if key not in _NAMES:
+        raise UnknownNameError(
+            f"unknown strategy {name!r}; accepted: {', '.join(map(repr, _NAMES))} (or their class names)"
+        )
+    module, cls = _NAMES[key]
+    return getattr(importlib.import_module(module, __package__), cls)(space, **kwargs)
