@@ -2,9 +2,14 @@
 
 Opens ``demo_widgets.ipynb`` (every widget), runs all cells, checks that every widget
 renders without errors, then presses SearchRunner's Run and Stop and watches the plot
-and the progress bar. Screenshots go to ``docs/img/widgets-*.png``.
+and the progress bar. Screenshots of every widget are saved in the test's temporary
+folder, or, with ``NASVIZ_SCREENSHOTS=1`` in the environment, in ``docs/img/widgets-*.png``
+(so that an ordinary test run leaves the repository's pictures alone)::
+
+    NASVIZ_SCREENSHOTS=1 python -m pytest tests/browser
 """
 
+import os
 import re
 import time
 from pathlib import Path
@@ -61,63 +66,63 @@ def _wait_for(predicate, timeout: float, what: str, step: float = 0.2):
 def test_every_widget_renders_and_search_runner_runs_and_stops(lab_server, browser, tmp_path):
     url, _ = lab_server
     errors = []
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    pictures = DOCS_IMG if os.environ.get("NASVIZ_SCREENSHOTS") == "1" else tmp_path / "img"
+    pictures.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
-    if True:
-        try:
-            page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
-            page.on("pageerror", lambda err: errors.append(f"page error: {err}"))
-            page.goto(f"{url}/lab/tree/demo_widgets.ipynb", wait_until="domcontentloaded", timeout=60_000)
-            page.wait_for_function(KERNEL_READY, timeout=60_000)
-            page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
-            command = page.evaluate("""() => window.jupyterapp.commands.hasCommand('runmenu:run-all')
-                                        ? 'runmenu:run-all' : 'notebook:run-all-cells'""")
-            page.evaluate(f"() => window.jupyterapp.commands.execute('{command}')")
-            page.wait_for_function(NOTEBOOK_DONE, timeout=150_000, polling=500)
+    try:
+        page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+        page.on("pageerror", lambda err: errors.append(f"page error: {err}"))
+        page.goto(f"{url}/lab/tree/demo_widgets.ipynb", wait_until="domcontentloaded", timeout=60_000)
+        page.wait_for_function(KERNEL_READY, timeout=60_000)
+        page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+        command = page.evaluate("""() => window.jupyterapp.commands.hasCommand('runmenu:run-all')
+                                    ? 'runmenu:run-all' : 'notebook:run-all-cells'""")
+        page.evaluate(f"() => window.jupyterapp.commands.execute('{command}')")
+        page.wait_for_function(NOTEBOOK_DONE, timeout=150_000, polling=500)
 
-            # every widget rendered, with no error anywhere
-            assert page.get_by_text("Error displaying widget").count() == 0
-            assert page.locator("[data-mime-type='application/vnd.jupyter.error']").count() == 0
-            for name in WIDGETS:
-                box = page.locator(f".nasviz-{name}")
-                assert box.count() >= 1, f"{name} did not render"
-                assert box.first.is_visible()
-            assert page.locator(".nasviz-spaceexplorer").count() == 2
-            for name in ("spaceexplorer", "paretoexplorer", "strategyrace", "proxylab"):
-                assert page.locator(f".nasviz-{name} .jp-OutputArea-output img").count() >= 1, \
-                    f"{name} shows no figure"
+        # every widget rendered, with no error anywhere
+        assert page.get_by_text("Error displaying widget").count() == 0
+        assert page.locator("[data-mime-type='application/vnd.jupyter.error']").count() == 0
+        for name in WIDGETS:
+            box = page.locator(f".nasviz-{name}")
+            assert box.count() >= 1, f"{name} did not render"
+            assert box.first.is_visible()
+        assert page.locator(".nasviz-spaceexplorer").count() == 2
+        for name in ("spaceexplorer", "paretoexplorer", "strategyrace", "proxylab"):
+            assert page.locator(f".nasviz-{name} .jp-OutputArea-output img").count() >= 1, \
+                f"{name} shows no figure"
 
-            # SearchRunner: Run, watch the plot and the progress bar move, Stop, see it stop
-            runner = page.locator(".nasviz-searchrunner").first
-            runner.scroll_into_view_if_needed()
-            assert _progress(runner) == 0.0
-            _button(runner, "Run").click()
-            first = _wait_for(lambda: _plot_src(runner), 30, "the first live plot")
-            _wait_for(lambda: _progress(runner) > 0, 30, "the progress bar to move")
-            _wait_for(lambda: (_plot_src(runner) or first) != first, 30, "the live plot to be redrawn")
-            moved = _progress(runner)
-            _wait_for(lambda: _progress(runner) > moved, 30, "the progress bar to move on")
-            _button(runner, "Stop").click()
-            _wait_for(lambda: "stopped" in runner.inner_text(), 30, "the search to report it stopped")
-            stopped_at = _progress(runner)
-            assert 0 < stopped_at < 100
-            time.sleep(1.5)
-            assert _progress(runner) == stopped_at, "the progress bar moved after Stop"
-            assert _button(runner, "Run").is_enabled()
-            assert _button(runner, "Resume").is_enabled()
-            assert _button(runner, "Stop").is_disabled()
+        # SearchRunner: Run, watch the plot and the progress bar move, Stop, see it stop
+        runner = page.locator(".nasviz-searchrunner").first
+        runner.scroll_into_view_if_needed()
+        assert _progress(runner) == 0.0
+        _button(runner, "Run").click()
+        first = _wait_for(lambda: _plot_src(runner), 30, "the first live plot")
+        _wait_for(lambda: _progress(runner) > 0, 30, "the progress bar to move")
+        _wait_for(lambda: (_plot_src(runner) or first) != first, 30, "the live plot to be redrawn")
+        moved = _progress(runner)
+        _wait_for(lambda: _progress(runner) > moved, 30, "the progress bar to move on")
+        _button(runner, "Stop").click()
+        _wait_for(lambda: "stopped" in runner.inner_text(), 30, "the search to report it stopped")
+        stopped_at = _progress(runner)
+        assert 0 < stopped_at < 100
+        time.sleep(1.5)
+        assert _progress(runner) == stopped_at, "the progress bar moved after Stop"
+        assert _button(runner, "Run").is_enabled()
+        assert _button(runner, "Resume").is_enabled()
+        assert _button(runner, "Stop").is_disabled()
 
-            for name, picture in WIDGETS.items():
-                box = page.locator(f".nasviz-{name}").first
-                box.scroll_into_view_if_needed()
-                box.screenshot(path=str(DOCS_IMG / f"widgets-{picture}.png"))
-            macro = page.locator(".nasviz-spaceexplorer").nth(1)
-            macro.scroll_into_view_if_needed()
-            macro.screenshot(path=str(DOCS_IMG / "widgets-space-explorer-macro.png"))
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            print(f"screenshot of the failure: {tmp_path / 'failure.png'}")
-            raise
-        finally:
-            page.close()
+        for name, picture in WIDGETS.items():
+            box = page.locator(f".nasviz-{name}").first
+            box.scroll_into_view_if_needed()
+            box.screenshot(path=str(pictures / f"widgets-{picture}.png"))
+        macro = page.locator(".nasviz-spaceexplorer").nth(1)
+        macro.scroll_into_view_if_needed()
+        macro.screenshot(path=str(pictures / "widgets-space-explorer-macro.png"))
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+        print(f"screenshot of the failure: {tmp_path / 'failure.png'}")
+        raise
+    finally:
+        page.close()
     assert errors == [], "JavaScript errors in the browser:\n" + "\n".join(errors)
