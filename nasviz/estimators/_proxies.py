@@ -11,17 +11,18 @@ weights, no batch normalisation, all-ones input) and runs last, because it
 changes the network in place.
 
 A network whose output does not depend on its input (for example a cell whose
-input never reaches its output) makes some proxies undefined or zero. Such a
-network gets the proxy's *floor*, the lowest value it can take, and is flagged
-as degenerate: 0 for ``synflow``, ``snip`` and ``grad_norm`` (sums of absolute
-values that come out exactly zero), 0 for ``naswot`` (its kernel is singular, so
-the log-determinant is minus infinity; a non-singular kernel is an integer
-matrix with determinant >= 1, so 0 is below every other score) and
-:func:`jacob_cov_floor` for ``jacob_cov`` (the correlation of constant Jacobians is
-undefined; all-correlated is its worst case). ``fisher`` and ``grasp`` have no
-such case and are never flagged: they keep their computed values (``fisher``
-the classifier-bias term, ``grasp`` 0, which is not its floor since it may be
-negative).
+input never reaches its output: its output is the same for every image) is
+*degenerate*. Several proxies are zero or undefined for it, and ``naswot`` would
+still reward the activations of branches that lead nowhere. Every minibatch
+proxy therefore gives it its *floor*, the lowest value the proxy can take, and
+flags it: 0 for ``snip``, ``grad_norm`` and ``fisher`` (sums of absolute values
+or squares); 0 for ``naswot`` (a non-singular kernel is an integer matrix with
+determinant >= 1, so every other score is >= 0; a singular kernel, whose
+log-determinant is minus infinity, gets 0 too); :func:`jacob_cov_floor` for
+``jacob_cov`` (all Jacobians perfectly correlated, its worst case; constant
+Jacobians have no correlation). ``grasp`` is flagged but keeps its computed value:
+it may be negative, so it has no floor. The data-free ``synflow`` is flagged
+when its flow is exactly zero, which is its floor.
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ def _batch_pass(model, names, inputs, targets) -> tuple[dict, dict]:
         for h in handles:
             h.remove()
 
+    constant = _is_constant(out)
     if "naswot" in names:
         values["naswot"], degenerate["naswot"] = _naswot_score(_codes_kernel(codes), n)
     if need_jac:
@@ -163,7 +165,7 @@ def _batch_pass(model, names, inputs, targets) -> tuple[dict, dict]:
         jac = torch.zeros_like(x) if jac is None else jac
         values["jacob_cov"], degenerate["jacob_cov"] = _jacob_cov_score(jac)
     if not need_loss:
-        return values, degenerate
+        return _floored(values, degenerate, constant, n)
 
     loss = F.cross_entropy(out, targets)
     act_tensors = [a for _, a in acts]
@@ -201,12 +203,30 @@ def _batch_pass(model, names, inputs, targets) -> tuple[dict, dict]:
             hg = torch.autograd.grad(z, weights, allow_unused=True)
             values["grasp"] = float(sum((-w.detach() * h).sum().double() for w, h in zip(weights, hg)
                                         if h is not None))
-    for name in ("snip", "grad_norm"):
+    for name in ("snip", "grad_norm", "fisher"):
         if name in names:
             degenerate[name] = values[name] == 0.0
-    for name in ("fisher", "grasp"):
-        if name in names:
-            degenerate[name] = False
+    if "grasp" in names:
+        degenerate["grasp"] = False
+    return _floored(values, degenerate, constant, n)
+
+
+def _is_constant(out) -> bool:
+    """Whether the network's output is the same for every image of the minibatch."""
+    out = out.detach()
+    spread = float((out - out[:1]).abs().max())
+    return spread <= 1e-6 * float(out.abs().max()) + 1e-30
+
+
+def _floored(values: dict, degenerate: dict, constant: bool, n: int) -> tuple[dict, dict]:
+    """Give a network whose output is constant each proxy's floor (grasp: flagged only)."""
+    if not constant:
+        return values, degenerate
+    floors = {"naswot": 0.0, "jacob_cov": jacob_cov_floor(n), "snip": 0.0, "grad_norm": 0.0, "fisher": 0.0}
+    for name in values:
+        if name in floors:
+            values[name] = floors[name]
+        degenerate[name] = True
     return values, degenerate
 
 

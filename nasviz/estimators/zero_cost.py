@@ -14,13 +14,16 @@ reference code: the network is in training mode, the loss is cross-entropy, and
 per-weight scores are summed over every ``Conv2d`` and ``Linear`` weight.
 
 **Degenerate networks.** A network whose output does not depend on its input (a
-cell whose input never reaches its output, e.g. all ``none``) makes several proxies
-zero or undefined. nasviz gives it the proxy's *floor*, the lowest value that
-proxy can take, so it stays finite and ranks last, and flags it with
-``metrics["degenerate"] = True``: 0 for ``synflow``, ``snip``, ``grad_norm`` and
-``naswot`` (whose singular kernel has log-determinant minus infinity; every
-non-singular kernel scores >= 0), and the all-correlated value for ``jacob_cov``.
-``fisher`` and ``grasp`` stay as computed. Such a result is ``ok``, never failed.
+cell whose input never reaches its output: the output is the same for every
+image) makes several proxies zero or undefined, and ``naswot`` would still reward
+activations on branches that lead nowhere. nasviz gives such a network the
+proxy's *floor*, the lowest value the proxy can take, so that it stays finite and
+ranks last, and flags it with ``metrics["degenerate"] = True``: 0 for ``snip``,
+``grad_norm``, ``fisher`` and ``naswot`` (every non-singular ``naswot`` kernel
+scores >= 0; a singular one, log-determinant minus infinity, also gets 0), and
+the all-correlated value for ``jacob_cov``. ``synflow`` (data-free) is flagged when
+its flow is exactly zero, its floor. ``grasp`` is flagged but keeps its value (it
+may be negative: it has no floor). Such a result is ``ok``, never failed.
 
 Examples
 --------
@@ -46,41 +49,41 @@ import numpy as np
 from ..errors import InvalidArgumentError, ShapeError, check_choice, check_positive_int
 from .base import Estimator, Result
 
-__all__ = ["ZeroCost", "PROXIES"]
+__all__ = ["PROXIES", "ZeroCost"]
 
 #: proxy name -> (paper, what it measures). Higher is predicted better for every one.
 PROXIES = {
     "synflow": (
-        "Tanaka et al., 'Pruning neural networks without any data by iteratively conserving synaptic flow', "
-        "NeurIPS 2020",
-        "sum over weights of |theta * dR/dtheta|, R = sum of the outputs of the network with absolute weights, "
-        "batch normalisation bypassed and an all-ones input, in double precision: how much signal the weights "
-        "carry from input to output; uses no data"),
+        ("Tanaka et al., 'Pruning neural networks without any data by iteratively conserving synaptic flow', "
+         "NeurIPS 2020"),
+        ("sum over weights of |theta * dR/dtheta|, R = sum of the outputs of the network with absolute weights, "
+         "batch normalisation bypassed and an all-ones input, in double precision: how much signal the weights "
+         "carry from input to output; uses no data")),
     "naswot": (
         "Mellor et al., 'Neural Architecture Search without Training', ICML 2021",
-        "log-determinant of K = C C^T + (1-C)(1-C)^T, C the minibatch's binary activation codes (which side of "
-        "zero each ReLU input is on): how differently the untrained network carves up the images"),
+        ("log-determinant of K = C C^T + (1-C)(1-C)^T, C the minibatch's binary activation codes (which side of "
+         "zero each ReLU input is on): how differently the untrained network carves up the images")),
     "jacob_cov": (
         "Mellor et al., 'Neural Architecture Search without Training', arXiv:2006.04647v1, 2020",
-        "-sum(log(v + k) + 1/(v + k)), k = 1e-5, over the eigenvalues v of the correlation matrix of the "
-        "images' input gradients of the summed output: high when images get uncorrelated Jacobians"),
+        ("-sum(log(v + k) + 1/(v + k)), k = 1e-5, over the eigenvalues v of the correlation matrix of the "
+         "images' input gradients of the summed output: high when images get uncorrelated Jacobians")),
     "snip": (
         "Lee et al., 'SNIP: Single-shot network pruning based on connection sensitivity', ICLR 2019",
-        "sum over weights of |theta * dL/dtheta|, L the minibatch loss: how much the loss would change if the "
-        "weights were removed"),
+        ("sum over weights of |theta * dL/dtheta|, L the minibatch loss: how much the loss would change if the "
+         "weights were removed")),
     "grad_norm": (
         "Abdelfattah et al., 'Zero-Cost Proxies for Lightweight NAS', ICLR 2021",
-        "sum over layers of the L2 norm of the gradient of the minibatch loss with respect to the layer's "
-        "weights"),
+        ("sum over layers of the L2 norm of the gradient of the minibatch loss with respect to the layer's "
+         "weights")),
     "fisher": (
-        "Theis et al., 'Faster gaze prediction with dense networks and Fisher pruning', 2018; Turner et al., "
-        "'BlockSwap', ICLR 2020",
-        "per output channel, 0.5 * mean over images of (sum over pixels of activation * dL/dactivation)^2, "
-        "spread over the channel's weights and summed: how much the loss would change if channels were removed"),
+        ("Theis et al., 'Faster gaze prediction with dense networks and Fisher pruning', 2018; Turner et al., "
+         "'BlockSwap', ICLR 2020"),
+        ("per output channel, 0.5 * mean over images of (sum over pixels of activation * dL/dactivation)^2, "
+         "spread over the channel's weights and summed: how much the loss would change if channels were removed")),
     "grasp": (
         "Wang et al., 'Picking winning tickets before training by preserving gradient flow', ICLR 2020",
-        "sum over weights of -theta * (H g), H the Hessian and g the gradient of the minibatch loss: how removing "
-        "weights would change gradient flow (sign as in the reference code, so that higher is better)"),
+        ("sum over weights of -theta * (H g), H the Hessian and g the gradient of the minibatch loss: how removing "
+         "weights would change gradient flow (sign as in the reference code, so that higher is better)")),
     "params": ("baseline", "number of trainable parameters (nasviz.count_params)"),
     "flops": ("baseline", "floating-point operations of a forward pass of one image (nasviz.count_flops)"),
 }
