@@ -287,6 +287,26 @@ def test_search_runner_zero_cost_and_training_estimators():
     assert runner.search_.estimator.epochs == 1 and runner.search_.estimator.data.input_shape == (1, 4, 4)
 
 
+def test_search_runner_on_a_macro_space_with_two_workers():
+    space = nv.MacroSpace(max_layers=3)
+    runner = nv.widgets.SearchRunner(space, strategy="evolution", budget=6, workers=2, seed=0)
+    assert list(runner.estimator_options_) == ["training", "zero-cost"]  # no table covers this space
+    runner.knobs["population"].value = 3
+    runner.knobs["sample"].value = 2
+    runner.estimator_dropdown.value = "zero-cost"
+    runner.proxy_dropdown.value = "params"
+    runner.run_button.click()
+    assert runner.wait(120), runner.error_
+    assert len(runner.history) == 6 and all(t.arch in space for t in runner.history)
+    assert runner.search_.workers == 2
+    expect = nv.estimators.ZeroCost("params", nv.data.digits(), space=space, seed=0)
+    assert [t.score for t in runner.history] == [expect.evaluate(t.arch).score for t in runner.history]
+    runner.workers_text.value = 0
+    runner.run_button.click()
+    assert "workers must be an integer >= 1, got 0" in runner.error_
+    runner.close()
+
+
 # -- StrategyRace ----------------------------------------------------------------------------
 
 def _history(scores):
