@@ -97,7 +97,9 @@ def _worker(spec: dict) -> dict:
                     scores[n].append(v)
             out["seconds"] = time.perf_counter() - start
             out["scores"] = scores
-    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["maxrss_mb"] = usage.ru_maxrss / 1024
+    out["cpu_s"] = usage.ru_utime + usage.ru_stime  # the whole process: start-up included
     return out
 
 
@@ -135,13 +137,15 @@ def _run_parallel(spec: dict, indices, workers: int) -> dict:
             merged[w::workers] = o["scores"][name]
         scores[name] = merged
     return {"wall": wall, "seconds": max(o["seconds"] for o in outs), "scores": scores,
+            "cpu_s": sum(o["cpu_s"] for o in outs),
             "maxrss_mb": sum(o["maxrss_mb"] for o in outs), "worker_rss_mb": [o["maxrss_mb"] for o in outs],
             "degenerate": sum(o.get("degenerate", 0) for o in outs),
             "failed": [f for o in outs for f in o.get("failed", [])][:3]}
 
 
 def _load():
-    return "load average %.2f %.2f %.2f" % os.getloadavg()
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def _spearman(a, b) -> float:
@@ -183,36 +187,7 @@ def _references(indices, args) -> dict:
     return refs
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sample", type=int, default=200, help="cells in the seeded sample (default 200)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sample and of the proxies")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads of the one-process runs")
-    parser.add_argument("--workers", type=int, default=2, help="one-thread processes of the parallel runs")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--channels", type=int, default=8)
-    parser.add_argument("--train-epochs", type=int, default=2,
-                        help="epochs of the Training reference on the sample; 0 skips it")
-    parser.add_argument("--proxies", default=None, help="comma-separated proxies (default: all)")
-    parser.add_argument("--all", action="store_true", help="score all 15,625 cells with naswot + synflow + snip")
-    parser.add_argument("--save", default=None, help="with --all: write the scores to this .npz file")
-    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.worker is not None:
-        print(json.dumps(_worker(json.loads(args.worker))))
-        return
-
-    import nasviz as nv
-
-    proxies = nv.estimators.ZeroCost.available() if args.proxies is None else tuple(args.proxies.split(","))
-    rng = np.random.default_rng(args.seed)
-    indices = sorted(int(i) for i in rng.choice(N_CELLS, size=args.sample, replace=False))
-    base = {"indices": indices, "threads": args.threads, "seed": args.seed, "batch_size": args.batch_size,
-            "channels": args.channels}
-    print(f"# zero-cost proxies: {args.sample} seeded CellSpace cells (seed {args.seed}), digits 8x8, "
-          f"batch {args.batch_size}, {args.channels} channels, {args.workers} worker processes; "
-          f"{os.cpu_count()} CPUs; {_load()}")
-
+def _sample_section(args, nv, proxies, indices, base) -> None:
     rows = {}
     for name in proxies:  # the 2-core budget as --workers one-thread processes: fastest for small networks
         rows[name] = _run_parallel(dict(base, kind="single", proxies=[name]), indices, args.workers)
@@ -272,7 +247,7 @@ def main(argv=None) -> None:
 
     # naswot + synflow + snip together
     print()
-    trio = [p for p in TRIO]
+    trio = list(TRIO)
     one = _run(dict(base, kind="trio", proxies=trio))
     par = _run_parallel(dict(base, kind="trio", proxies=trio), indices, args.workers)
     separate = sum(rows[p]["seconds"] for p in trio) if all(p in rows for p in trio) else 0
@@ -288,7 +263,43 @@ def main(argv=None) -> None:
     print(f"projected for all {N_CELLS:,} cells: {proj_one:.0f} s with 1 process x {args.threads} threads, "
           f"{proj_par:.0f} s with {args.workers} processes, start-up included (goal: <= 300 s, <= 1 GB)")
 
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sample", type=int, default=200, help="cells in the seeded sample (default 200)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample and of the proxies")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads of the one-process runs")
+    parser.add_argument("--workers", type=int, default=2, help="one-thread processes of the parallel runs")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--channels", type=int, default=8)
+    parser.add_argument("--train-epochs", type=int, default=2,
+                        help="epochs of the Training reference on the sample; 0 skips it")
+    parser.add_argument("--proxies", default=None, help="comma-separated proxies (default: all)")
+    parser.add_argument("--all", action="store_true", help="score all 15,625 cells with naswot + synflow + snip")
+    parser.add_argument("--all-only", action="store_true", help="with --all: skip the sample measurements")
+    parser.add_argument("--save", default=None, help="with --all: write the scores to this .npz file")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker is not None:
+        print(json.dumps(_worker(json.loads(args.worker))))
+        return
+
+    import nasviz as nv
+
+    proxies = nv.estimators.ZeroCost.available() if args.proxies is None else tuple(args.proxies.split(","))
+    rng = np.random.default_rng(args.seed)
+    indices = sorted(int(i) for i in rng.choice(N_CELLS, size=args.sample, replace=False))
+    base = {"indices": indices, "threads": args.threads, "seed": args.seed, "batch_size": args.batch_size,
+            "channels": args.channels}
+    print(f"# zero-cost proxies: {args.sample} seeded CellSpace cells (seed {args.seed}), digits 8x8, "
+          f"batch {args.batch_size}, {args.channels} channels, {args.workers} worker processes; "
+          f"{os.cpu_count()} CPUs; {_load()}")
+
+    if not (args.all and args.all_only):
+        _sample_section(args, nv, proxies, indices, base)
+
     if args.all:
+        trio = list(TRIO)
         print()
         print(f"scoring all {N_CELLS:,} cells with naswot + synflow + snip, {args.workers} processes x 1 thread "
               f"({_load()}) ...", flush=True)
@@ -300,6 +311,8 @@ def main(argv=None) -> None:
         print(f"all {N_CELLS:,} cells: {full['wall']:.1f} s wall; peak memory {full['maxrss_mb'] + parent:.0f} MB "
               f"(workers {', '.join(f'{m:.0f}' for m in full['worker_rss_mb'])} MB + this process {parent:.0f} MB); "
               f"finite scores {finite}; {_load()}")
+        print(f"  CPU time of the workers: {full['cpu_s']:.0f} s, i.e. about {full['cpu_s'] / args.workers:.0f} s of "
+              f"wall time on {args.workers} otherwise idle cores (the machine is shared: see the load average)")
         all_refs = _references(list(range(N_CELLS)), args)
         for n in trio:
             print(f"  {n:<8}" + "".join(f"  rho {r} = {_spearman(full['scores'][n], v):.3f}"
