@@ -43,8 +43,8 @@ class ChainArchitecture(Architecture):
 class ChainSpace(Space):
     """48 members: depth x width x activation x kernel, without (width 32, kernel 5)."""
 
-    _DECISIONS = [Decision("depth", (1, 2, 3)), Decision("width", (8, 16, 32)),
-                  Decision("act", ("relu", "tanh")), Decision("kernel", (1, 3, 5))]
+    _DECISIONS = (Decision("depth", (1, 2, 3)), Decision("width", (8, 16, 32)),
+                  Decision("act", ("relu", "tanh")), Decision("kernel", (1, 3, 5)))
 
     @property
     def decisions(self):
@@ -595,10 +595,10 @@ def test_successive_halving_never_promotes_failures():
 
 
 def hyperband_formula(r_min, r_max, eta):
-    s_max = int(math.floor(math.log(r_max / r_min, eta) + 1e-9))
+    s_max = math.floor(math.log(r_max / r_min, eta) + 1e-9)
     out = []
     for s in range(s_max, -1, -1):
-        n = int(math.ceil((s_max + 1) / (s + 1) * eta**s))
+        n = math.ceil((s_max + 1) / (s + 1) * eta**s)
         out.append([(int(n * eta ** (-i) + 1e-9), round(r_max * eta ** (i - s))) for i in range(s + 1)])
     return out
 

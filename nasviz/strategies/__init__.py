@@ -19,17 +19,17 @@ from ._successive_halving import SuccessiveHalving
 from .base import Strategy, StrategyFinishedError
 
 __all__ = [
+    "MCTS",
+    "REINFORCE",
+    "BayesianOptimization",
+    "Exhaustive",
+    "Hyperband",
+    "LocalSearch",
+    "RandomSearch",
+    "RegularizedEvolution",
     "Strategy",
     "StrategyFinishedError",
-    "RandomSearch",
-    "Exhaustive",
-    "RegularizedEvolution",
-    "LocalSearch",
-    "BayesianOptimization",
-    "REINFORCE",
-    "MCTS",
     "SuccessiveHalving",
-    "Hyperband",
-    "get",
     "available",
+    "get",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 
 from .base import Strategy, StrategyFinishedError
 
-__all__ = ["score_of", "Pending", "is_member", "from_values", "MemberSampler", "TrackedStrategy"]
+__all__ = ["MemberSampler", "Pending", "TrackedStrategy", "from_values", "is_member", "score_of"]
 
 
 def score_of(result) -> float | None:
@@ -78,7 +78,7 @@ class Pending:
         return [[str(arch), list(payloads)] for arch, payloads in self._items.items()]
 
     @classmethod
-    def from_state(cls, space, items) -> "Pending":
+    def from_state(cls, space, items) -> Pending:
         out = cls()
         for text, payloads in items:
             out._items[space.from_string(text)] = list(payloads)

@@ -6,8 +6,8 @@ import itertools
 
 import numpy as np
 
-from .base import StrategyFinishedError
 from ._common import TrackedStrategy
+from .base import StrategyFinishedError
 
 __all__ = ["Exhaustive"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import UnknownNameError
 
-__all__ = ["get", "available"]
+__all__ = ["available", "get"]
 
 _NAMES = {
     "random": ("._random", "RandomSearch"),

@@ -96,7 +96,7 @@ class Bracket:
                 "scores": [[[str(a), s] for a, s in rung.items()] for rung in self.scores]}
 
     @classmethod
-    def from_state(cls, state, eta, space) -> "Bracket":
+    def from_state(cls, state, eta, space) -> Bracket:
         out = cls(state["rungs"], eta)
         out.asked = [[space.from_string(t) for t in rung] for rung in state["asked"]]
         out.scores = [{space.from_string(t): s for t, s in rung} for rung in state["scores"]]
