@@ -2,6 +2,7 @@
 
 from .base import Estimator, Result
 from .tabular import Tabular
+from .training import Training
 from .zero_cost import ZeroCost
 
-__all__ = ["Estimator", "Result", "Tabular", "ZeroCost"]
+__all__ = ["Estimator", "Result", "Tabular", "Training", "ZeroCost"]

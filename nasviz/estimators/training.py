@@ -1,0 +1,536 @@
+"""Training proxies: judge a candidate by actually training it, briefly.
+
+Training every candidate to convergence is what NAS wants to avoid; the classic
+cheap stand-ins are *lower fidelities* of the same training (Elsken, Metzen &
+Hutter, "Neural Architecture Search: A Survey", 2019, section 5):
+
+- fewer epochs (``epochs``, or ``fidelity=`` per call, as successive halving uses);
+- lower-resolution images (``nv.data.digits(resolution=4)``);
+- less data (``nv.data.digits(subset=0.25)``);
+- a smaller network (``channels``, ``cells_per_stage``);
+- weight inheritance (``inherit=True``): a child of a trained parent starts from the
+  parent's weights (see :mod:`nasviz.estimators.inheritance`) and trains fewer epochs.
+
+:meth:`Training.evaluate_many` trains many :class:`~nasviz.CellSpace` candidates at
+once as one fused network (see :mod:`nasviz.estimators._batched`), which pays the
+per-step overhead once and keeps a GPU busy; the result matches training them one
+at a time up to floating-point rounding.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ..errors import InvalidArgumentError, check_choice, check_positive_int
+from .base import Estimator, Result
+
+__all__ = ["Training", "OPTIMIZERS", "SCHEDULES"]
+
+OPTIMIZERS = ("sgd", "adam")
+SCHEDULES = ("cosine", "constant")
+DEFAULT_LR = {"sgd": 0.05, "adam": 0.005}
+CACHE_SIZE = 256  # trained parents kept for weight inheritance (least recently used dropped)
+CPU_MEMORY_BUDGET = 1 << 30  # bytes of activations a fused chunk may use on CPU
+CPU_MAX_BATCH = 64  # more candidates per chunk than this does not run faster on CPU
+_BUILD_LOCK = threading.Lock()  # seeding builds through torch's global generator (forked, then restored)
+
+
+@dataclass
+class _Candidate:
+    position: int
+    arch: object
+    parent: object = None  # ParentWeights or None
+    model: object = None
+    inherited_tensors: int = 0
+    params: int = 0
+    flops: int = 0
+
+
+def _is_oom(err: BaseException) -> bool:
+    import torch
+
+    oom_type = getattr(torch.cuda, "OutOfMemoryError", None)
+    return (oom_type is not None and isinstance(err, oom_type)) or (
+        isinstance(err, RuntimeError) and "out of memory" in str(err).lower())
+
+
+def _non_finite_message(epoch: int, epochs: int) -> str:
+    return f"loss became non-finite (NaN or inf) during epoch {epoch + 1} of {epochs}; try a smaller lr"
+
+
+class Training(Estimator):
+    """Train each candidate for a few epochs and report its validation accuracy.
+
+    Parameters
+    ----------
+    data : nasviz.data.Data
+        Train / validation / test tensors, e.g. ``nv.data.digits(resolution=8)``; its
+        resolution and subset are the low-resolution and less-data proxies.
+    space : Space, optional
+        Builds the networks (``space.build(arch, num_classes, in_channels, channels=...,
+        cells_per_stage=...)``, the last two only where ``build`` names them). Defaults to
+        ``nv.CellSpace()``. Any space works; batched training needs CellSpace, other spaces
+        are trained one at a time by :meth:`evaluate_many`.
+    epochs : int
+        Training epochs from scratch (``fidelity=`` overrides it per call).
+    batch_size : int
+        Minibatch size.
+    lr : float, optional
+        Peak learning rate; default 0.05 for SGD, 0.005 for Adam.
+    optimizer : {"sgd", "adam"}
+        SGD with Nesterov momentum 0.9, or Adam.
+    weight_decay : float
+        L2 penalty on every parameter.
+    schedule : {"cosine", "constant"}
+        Cosine decay of the learning rate to zero over the run, step by step, or constant.
+    channels, cells_per_stage : int
+        Width of the first stage and cells per stage, passed to ``space.build`` when it
+        takes them (CellSpace does; MacroSpace's architectures fix their own widths).
+    seed : int
+        Seeds the weight initialisation and the minibatch order (``torch.Generator``);
+        the same seed gives the same score on CPU.
+    device : str
+        ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        On CPU the current ``torch.get_num_threads()`` is respected.
+    inherit : bool
+        Weight inheritance: ``evaluate(arch, parent=p)`` starts from ``p``'s trained
+        weights where units match, if this estimator trained ``p`` before (the last
+        256 trained networks are kept), and trains ``inherit_epochs`` epochs.
+    inherit_epochs : int, optional
+        Epochs for an inheriting child (0 judges the inherited weights as they are);
+        default half of the from-scratch epochs, at least 1.
+    max_batch : int, optional
+        Candidates per fused chunk in :meth:`evaluate_many`; default from an estimate of
+        activation memory (at most 64 on CPU, within half the free memory on a GPU).
+    threads : int, optional
+        ``torch.set_num_threads`` during evaluation (restored afterwards); default:
+        leave the current setting alone.
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> data = nv.data.digits(resolution=4, subset=0.25)
+    >>> est = nv.estimators.Training(data, epochs=1, channels=4, device="cpu")
+    >>> est.fidelity
+    '1 epoch, 4x4 images, 25% of the training data'
+    >>> r = est.evaluate(nv.CellSpace().sample(seed=0))
+    >>> 0.0 <= r.score <= 1.0, r.metrics["epochs"], len(r.metrics["val_curve"])
+    (True, 1, 1)
+    """
+
+    def __init__(self, data, *, space=None, epochs: int = 4, batch_size: int = 64, lr: float | None = None,
+                 optimizer: str = "sgd", weight_decay: float = 5e-4, schedule: str = "cosine", channels: int = 8,
+                 cells_per_stage: int = 1, seed: int = 0, device: str = "auto", inherit: bool = False,
+                 inherit_epochs: int | None = None, max_batch: int | None = None, threads: int | None = None):
+        self.data = data
+        self.space = space
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.schedule = schedule
+        self.channels = channels
+        self.cells_per_stage = cells_per_stage
+        self.seed = seed
+        self.device = device
+        self.inherit = inherit
+        self.inherit_epochs = inherit_epochs
+        self.max_batch = max_batch
+        self.threads = threads
+        self._check()
+        self._parents = OrderedDict()  # arch -> ParentWeights, least recently used first
+        self._device_data = None
+        self._default_space = None
+
+    # -- arguments -------------------------------------------------------------------
+    def _check(self):
+        for name in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test", "num_classes"):
+            if not hasattr(self.data, name):
+                raise InvalidArgumentError(
+                    f"data must be a nasviz Data split (e.g. nv.data.digits()), got {type(self.data).__name__} "
+                    f"without {name!r}")
+        if self.space is not None and not callable(getattr(self.space, "build", None)):
+            raise InvalidArgumentError(f"space must be a nasviz Space with a build() method, got {self.space!r}")
+        check_positive_int("epochs", self.epochs)
+        check_positive_int("batch_size", self.batch_size)
+        check_positive_int("channels", self.channels)
+        check_positive_int("cells_per_stage", self.cells_per_stage)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        if self.lr is not None and not (_is_number(self.lr) and 0 < self.lr < math.inf):
+            raise InvalidArgumentError(f"lr must be a positive number (or None for the default), got {self.lr!r}")
+        if not (_is_number(self.weight_decay) and 0 <= self.weight_decay < math.inf):
+            raise InvalidArgumentError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise InvalidArgumentError(f"seed must be an integer, got {self.seed!r}")
+        if not isinstance(self.inherit, bool):
+            raise InvalidArgumentError(f"inherit must be True or False, got {self.inherit!r}")
+        if self.inherit_epochs is not None:
+            check_positive_int("inherit_epochs", self.inherit_epochs, minimum=0)
+        if self.max_batch is not None:
+            check_positive_int("max_batch", self.max_batch)
+        if self.threads is not None:
+            check_positive_int("threads", self.threads)
+        self._resolved_device()
+
+    def _resolved_device(self):
+        import torch
+
+        dev = self.device
+        if isinstance(dev, str) and dev == "auto":
+            return torch.device(_auto_device())
+        try:
+            dev = torch.device(dev)
+        except (RuntimeError, TypeError):
+            raise InvalidArgumentError(f"unknown device {self.device!r}; accepted: 'auto', 'cpu', 'cuda', 'cuda:N'") \
+                from None
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise InvalidArgumentError(f"device {self.device!r} is not available here (no CUDA); use 'auto' or 'cpu'")
+        if dev.type not in ("cpu", "cuda"):
+            raise InvalidArgumentError(f"unsupported device {self.device!r}; accepted: 'auto', 'cpu', 'cuda', 'cuda:N'")
+        return dev
+
+    @property
+    def fidelity(self) -> str:
+        """What a score stands for, e.g. ``'4 epochs, 8x8 images, 100% of the training data'``."""
+        _, h, w = (tuple(self.data.X_train.shape[1:]) + (1, 1, 1))[:3]
+        subset = float(getattr(self.data, "info", {}).get("subset", 1.0))
+        text = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}, {h}x{w} images, {subset * 100:g}% of the training data"
+        if self.inherit:
+            k = self._inherit_epochs(self.epochs)
+            text += f"; children of trained parents inherit weights and train {k} epoch{'s' if k != 1 else ''}"
+        return text
+
+    def _space(self):
+        if self.space is not None:
+            return self.space
+        if self._default_space is None:
+            from ..spaces import CellSpace
+
+            self._default_space = CellSpace()
+        return self._default_space
+
+    def _epochs(self, fidelity) -> int:
+        if fidelity is None:
+            return self.epochs
+        return check_positive_int("fidelity (epochs)", fidelity)
+
+    def _inherit_epochs(self, epochs: int) -> int:
+        return self.inherit_epochs if self.inherit_epochs is not None else max(1, epochs // 2)
+
+    @property
+    def lr_(self) -> float:
+        """The learning rate in use (``lr`` or the optimizer's default)."""
+        return float(self.lr) if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+    # -- building blocks -------------------------------------------------------------
+    @contextmanager
+    def _threads(self):
+        if self.threads is None:
+            yield
+            return
+        import torch
+
+        old = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(old)
+
+    def _data_on_device(self):
+        dev = self._resolved_device()
+        if self._device_data is None or self._device_data[0] != dev:
+            self._device_data = (dev, self.data.to(dev))
+        return self._device_data[1]
+
+    def _build_model(self, arch):
+        """The candidate's network on CPU, initialised from ``seed`` (global RNG forked and restored)."""
+        import torch
+
+        space = self._space()
+        kwargs = {name: getattr(self, name) for name in ("channels", "cells_per_stage") if _accepts(space.build, name)}
+        with _BUILD_LOCK, torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            return space.build(arch, num_classes=int(self.data.num_classes),
+                               in_channels=int(self.data.X_train.shape[1]), **kwargs)
+
+    def _prepare(self, cand: _Candidate) -> _Candidate:
+        from ..model_stats import count_flops, count_params
+        from .inheritance import inherit
+
+        model = self._build_model(cand.arch)
+        cand.params = count_params(model)
+        cand.flops = count_flops(model, tuple(self.data.X_train.shape[1:]))
+        if cand.parent is not None:
+            cand.inherited_tensors = inherit(model, cand.parent)
+        cand.model = model
+        return cand
+
+    def _parent_weights(self, parent):
+        if not self.inherit or parent is None:
+            return None
+        weights = self._parents.get(parent)
+        if weights is not None:
+            self._parents.move_to_end(parent)
+        return weights
+
+    def _remember(self, arch, model):
+        if not self.inherit:
+            return
+        from .inheritance import snapshot
+
+        self._parents[arch] = snapshot(model)
+        self._parents.move_to_end(arch)
+        while len(self._parents) > CACHE_SIZE:
+            self._parents.popitem(last=False)
+
+    def _make_optimizer(self, params):
+        import torch
+
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=self.lr_, momentum=0.9, nesterov=True, weight_decay=self.weight_decay)
+        return torch.optim.Adam(params, lr=self.lr_, weight_decay=self.weight_decay)
+
+    def _lr_at(self, step: int, total: int) -> float:
+        if self.schedule == "constant" or total <= 0:
+            return self.lr_
+        return self.lr_ * 0.5 * (1.0 + math.cos(math.pi * step / total))
+
+    # -- one at a time ---------------------------------------------------------------
+    def _fit_single(self, model, epochs, data) -> dict:
+        """Plain training of one network; curves as lists, ``failed_epoch`` -1 if it stayed finite."""
+        import torch
+        import torch.nn.functional as F
+
+        n = len(data.y_train)
+        steps = math.ceil(n / self.batch_size)
+        total = epochs * steps
+        opt = self._make_optimizer(model.parameters())
+        gen = torch.Generator().manual_seed(self.seed)
+        with _seeded_global_rng(self.seed, data.X_train.device):  # for dropout in user-defined networks
+            return self._fit_loop(model, opt, gen, n, steps, total, epochs, data)
+
+    def _fit_loop(self, model, opt, gen, n, steps, total, epochs, data) -> dict:
+        import torch
+        import torch.nn.functional as F
+
+        out = {"val": [], "test": [], "loss": [], "train": [], "failed_epoch": -1}
+        step = 0
+        for epoch in range(epochs):
+            model.train()
+            perm = torch.randperm(n, generator=gen).to(data.X_train.device)
+            loss_sum = torch.zeros((), dtype=torch.float64, device=data.X_train.device)
+            hits = torch.zeros((), dtype=torch.float64, device=data.X_train.device)
+            for s in range(steps):
+                idx = perm[s * self.batch_size:(s + 1) * self.batch_size]
+                xb, yb = data.X_train[idx], data.y_train[idx]
+                for group in opt.param_groups:
+                    group["lr"] = self._lr_at(step, total)
+                logits = model(xb)
+                loss = F.cross_entropy(logits, yb)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                loss_sum += loss.detach().double() * len(yb)
+                hits += (logits.detach().argmax(-1) == yb).sum().double()
+                step += 1
+            if not math.isfinite(float(loss_sum)):
+                out["failed_epoch"] = epoch
+                return out
+            out["loss"].append(float(loss_sum) / n)
+            out["train"].append(float(hits) / n)
+            out["val"].append(_accuracy(model, data.X_val, data.y_val))
+            out["test"].append(_accuracy(model, data.X_test, data.y_test))
+        out["val_final"] = out["val"][-1] if epochs else _accuracy(model, data.X_val, data.y_val)
+        out["test_final"] = out["test"][-1] if epochs else _accuracy(model, data.X_test, data.y_test)
+        return out
+
+    def _result(self, cand: _Candidate, curves: dict, epochs: int, cost: float, batched: bool) -> Result:
+        metrics = {"params": cand.params, "flops": cand.flops, "epochs": epochs,
+                   "inherited": cand.parent is not None, "inherited_tensors": cand.inherited_tensors,
+                   "batched": batched, "device": str(self._resolved_device())}
+        if curves["failed_epoch"] >= 0:
+            return Result.failed(_non_finite_message(curves["failed_epoch"], epochs), cost=cost, metrics=metrics)
+        metrics.update(val_acc=float(curves["val_final"]), test_acc=float(curves["test_final"]),
+                       val_curve=[float(v) for v in curves["val"]], test_curve=[float(v) for v in curves["test"]],
+                       train_curve=[float(v) for v in curves["train"]], loss_curve=[float(v) for v in curves["loss"]],
+                       train_loss=float(curves["loss"][-1]) if curves["loss"] else math.nan)
+        return Result(score=float(curves["val_final"]), cost=cost, metrics=metrics)
+
+    def _train_one(self, cand: _Candidate, epochs: int) -> Result:
+        start = time.perf_counter()
+        self._prepare(cand)
+        data = self._data_on_device()
+        model = cand.model.to(self._resolved_device())
+        curves = self._fit_single(model, epochs, data)
+        if curves["failed_epoch"] < 0:
+            self._remember(cand.arch, model)
+        return self._result(cand, curves, epochs, time.perf_counter() - start, batched=False)
+
+    def evaluate(self, arch, *, parent=None, fidelity=None) -> Result:
+        """Train ``arch`` (from ``parent``'s weights when inheriting) and return its Result; never raises
+        for a failing candidate. A bad ``fidelity`` (not a positive number of epochs) raises."""
+        self._epochs(fidelity)
+        return super().evaluate(arch, parent=parent, fidelity=fidelity)
+
+    def _evaluate(self, arch, parent=None, fidelity=None) -> Result:
+        epochs = self._epochs(fidelity)
+        weights = self._parent_weights(parent)
+        if weights is not None:
+            epochs = self._inherit_epochs(epochs)
+        with self._threads():
+            return self._train_one(_Candidate(0, arch, weights), epochs)
+
+    # -- many at once ----------------------------------------------------------------
+    def default_max_batch(self) -> int:
+        """Candidates per fused chunk when ``max_batch`` is None (from an activation-memory estimate)."""
+        import torch
+
+        from ._batched import activation_bytes
+
+        per = activation_bytes(tuple(self.data.X_train.shape[1:]), channels=self.channels,
+                               cells_per_stage=self.cells_per_stage, batch_size=self.batch_size)
+        dev = self._resolved_device()
+        if dev.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(dev)
+            return int(max(1, min(4096, free // 2 // per)))
+        return int(max(1, min(CPU_MAX_BATCH, CPU_MEMORY_BUDGET // per)))
+
+    def _evaluate_many(self, archs, parents, fidelity) -> list[Result]:
+        """Train the candidates in fused chunks of ``max_batch`` (CellSpace); other spaces one at a time.
+
+        Candidates that inherit weights train fewer epochs and go in their own chunks.
+        Each candidate's ``cost`` is its chunk's wall time divided by the chunk size.
+        """
+        base = self._epochs(fidelity)
+        results: list[Result | None] = [None] * len(archs)
+        groups: dict[int, list[_Candidate]] = {}
+        for pos, (arch, parent) in enumerate(zip(archs, parents)):
+            weights = self._parent_weights(parent)
+            epochs = self._inherit_epochs(base) if weights is not None else base
+            groups.setdefault(epochs, []).append(_Candidate(pos, arch, weights))
+        size = self.max_batch or self.default_max_batch()
+        with self._threads():
+            for epochs, cands in groups.items():
+                for s in range(0, len(cands), size):
+                    chunk = cands[s:s + size]
+                    for cand, result in zip(chunk, self._run_chunk(chunk, epochs)):
+                        results[cand.position] = result
+        return results
+
+    def _run_chunk(self, cands, epochs) -> list[Result]:
+        """Train a chunk; out of memory -> retry in halves down to single candidates, then fail."""
+        try:
+            return self._train_chunk(cands, epochs)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as err:
+            if not _is_oom(err):  # something else went wrong: one at a time, so that it fails alone
+                return [self._safe_one(c, epochs) for c in cands]
+            _free_cuda_cache()
+            if len(cands) == 1:
+                return [Result.failed(f"out of memory training this candidate: {err}")]
+            half = len(cands) // 2
+            return self._run_chunk(cands[:half], epochs) + self._run_chunk(cands[half:], epochs)
+
+    def _safe_one(self, cand, epochs) -> Result:
+        start = time.perf_counter()
+        try:
+            return self._train_one(_Candidate(cand.position, cand.arch, cand.parent), epochs)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as err:
+            return Result.failed(f"{type(err).__name__}: {err}", cost=time.perf_counter() - start)
+
+    def _train_chunk(self, cands, epochs) -> list[Result]:
+        """Train one chunk of candidates together in a fused network (one at a time if they cannot fuse)."""
+        from ._batched import FusedCellNetwork, fit_fused, fusable
+
+        start = time.perf_counter()
+        ready, results = [], {}
+        for cand in cands:
+            try:
+                ready.append(self._prepare(_Candidate(cand.position, cand.arch, cand.parent)))
+            except Exception as err:  # e.g. an architecture from another space: it fails alone
+                results[cand.position] = Result.failed(f"{type(err).__name__}: {err}")
+        if ready and not fusable([c.model for c in ready]):
+            for cand in ready:
+                results[cand.position] = self._safe_one(cand, epochs)
+            return [results[c.position] for c in cands]
+        if ready:
+            data = self._data_on_device()
+            net = FusedCellNetwork([c.model for c in ready]).to(self._resolved_device())
+            curves = fit_fused(net, data, epochs=epochs, batch_size=self.batch_size, optimizer=self._make_optimizer,
+                               lr_at=self._lr_at, seed=self.seed)
+            if self.inherit:
+                net.write_back(curves["steps"])
+            del net
+            cost = (time.perf_counter() - start) / len(ready)
+            for k, cand in enumerate(ready):
+                mine = {key: curves[key][:, k].tolist() for key in ("val", "test", "loss", "train")}
+                mine.update(val_final=float(curves["val_final"][k]), test_final=float(curves["test_final"][k]),
+                            failed_epoch=curves["failed_epoch"][k])
+                if mine["failed_epoch"] < 0:
+                    self._remember(cand.arch, cand.model)
+                results[cand.position] = self._result(cand, mine, epochs, cost, batched=True)
+        return [results[c.position] for c in cands]
+
+
+def _accuracy(model, X, y, eval_batch: int = 512) -> float:
+    import torch
+
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for s in range(0, len(y), eval_batch):
+            correct += int((model(X[s:s + eval_batch]).argmax(-1) == y[s:s + eval_batch]).sum())
+    return correct / max(1, len(y))
+
+
+def _accepts(func, name: str) -> bool:
+    """Whether ``func`` names the keyword ``name`` in its signature (``**kwargs`` alone does not count)."""
+    import inspect
+
+    try:
+        return name in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+@contextmanager
+def _seeded_global_rng(seed: int, device):
+    """Run with torch's global generators seeded by ``seed``; their previous states come back afterwards."""
+    import torch
+
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def _free_cuda_cache():
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _auto_device() -> str:
+    try:
+        from ..devices import auto_device
+    except ImportError:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(auto_device())
