@@ -496,7 +496,7 @@ def test_bo_ignores_failures_in_the_surrogate():
 # -- REINFORCE ---------------------------------------------------------------------------------
 def test_reinforce_policy_moves_toward_rewarded_choices():
     space = nv.CellSpace()
-    s = S.REINFORCE(space, seed=0)
+    s = S.REINFORCE(space, lr=0.3, seed=0)
     assert all(np.allclose(p, 0.2) for p in s.probabilities())
     for _ in range(60):
         arch = s.ask()
