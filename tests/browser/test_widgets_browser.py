@@ -14,6 +14,8 @@ import re
 import time
 from pathlib import Path
 
+from jupyter_fixtures import browser, chromium, lab_server  # noqa: F401  (pytest fixtures)
+
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 # DOM class of each widget -> its screenshot, docs/img/widgets-<name>.png
 WIDGETS = {"spaceexplorer": "space-explorer", "paretoexplorer": "pareto-explorer", "searchrunner": "search-runner",
