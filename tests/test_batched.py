@@ -184,7 +184,7 @@ def test_other_errors_fall_back_to_one_at_a_time(data, archs, monkeypatch):
 
 
 def test_default_max_batch_is_bounded(data):
-    assert 1 <= small(data).default_max_batch() <= 64
+    assert 1 <= small(data).default_max_batch() <= 32
     assert small(data, max_batch=5).max_batch == 5
 
 

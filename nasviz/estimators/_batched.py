@@ -130,6 +130,28 @@ def _gather(x, idx, k, c):
     return _unblocks(blocks.index_select(axis, idx), axis)
 
 
+class _GatherGroups(torch.autograd.Function):
+    """Several index_selects of one tensor along one axis; the backward pass scatters all
+    their gradients into one zero tensor (instead of one zero tensor per gather, summed)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, *indices):
+        ctx.axis, ctx.shape = axis, x.shape
+        ctx.save_for_backward(*indices)
+        return tuple(x.index_select(axis, idx) for idx in indices)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        indices = ctx.saved_tensors
+        grad = None
+        for idx, g in zip(indices, grads):
+            if g is not None:
+                if grad is None:
+                    grad = g.new_zeros(ctx.shape)
+                grad.index_add_(ctx.axis, idx, g)
+        return (grad, None) + (None,) * len(indices)
+
+
 class _AvgPool3x3(nn.Module):
     """3x3, stride 1, padding 1 average pooling without the padding (as NAS-Bench-201's
     ``avg_pool_3x3``), computed as a depthwise convolution with ones divided by the count
@@ -137,13 +159,25 @@ class _AvgPool3x3(nn.Module):
 
     def forward(self, x):
         ch, (h, w) = x.shape[1], x.shape[2:]
-        ones = x.new_ones(ch, 1, 3, 3)
-        counts = F.conv2d(x.new_ones(1, 1, h, w), x.new_ones(1, 1, 3, 3), padding=1)
-        return F.conv2d(x, ones, None, 1, 1, 1, ch) / counts
+        cache = self.__dict__.setdefault("_cache", {})
+        key = (ch, h, w, x.device, x.dtype)
+        if key not in cache:
+            counts = F.conv2d(x.new_ones(1, 1, h, w), x.new_ones(1, 1, 3, 3), padding=1)
+            cache[key] = (x.new_ones(ch, 1, 3, 3), 1.0 / counts)
+        ones, inverse = cache[key]
+        return F.conv2d(x, ones, None, 1, 1, 1, ch) * inverse
 
 
 class _FusedCell(nn.Module):
-    """One cell position of K networks: per edge, per op, only the candidates using that op."""
+    """One cell position of K networks.
+
+    Work is grouped by *source node and op*: for source node ``i`` and, say,
+    ``nor_conv_3x3``, the channel blocks of every (candidate, outgoing edge) that uses
+    that op are gathered together and go through one grouped convolution, whatever edge
+    they belong to; the outputs are added in place into the sums of their target nodes,
+    which live side by side in one tensor (candidate axis ``(node - 1) * K + k``).
+    ``none`` edges are skipped.
+    """
 
     def __init__(self, cells, channels):
         super().__init__()
@@ -151,17 +185,18 @@ class _FusedCell(nn.Module):
         self.k, self.c, self.nodes = k, channels, cells[0].nodes
         self.convs = nn.ModuleList()
         self.pools = nn.ModuleList()
-        self.plan = []  # per edge: list of (source node, kind, module index, index buffer name or None)
-        partial = {j: [] for j in range(1, self.nodes)}
-        for e, (i, j) in enumerate(cells[0].edges):
+        self.plan = []  # per source node: [(kind, module slot, gather buffer or None, dest buffer)]
+        for i in range(self.nodes - 1):
             groups = {}
-            for cand, cell in enumerate(cells):
-                if cell.is_none[e]:
+            for e, (a, j) in enumerate(cells[0].edges):
+                if a != i:
                     continue
-                groups.setdefault(_op_key(cell.ops[e]), []).append(cand)
+                for cand, cell in enumerate(cells):
+                    if not cell.is_none[e]:
+                        groups.setdefault(_op_key(cell.ops[e]), []).append((j, cand, e))
             steps = []
             for g, (key, members) in enumerate(groups.items()):
-                mods = [cells[m].ops[e] for m in members]
+                mods = [cells[cand].ops[e] for _, cand, e in members]
                 if key[0] == "conv":
                     self.convs.append(_FusedReLUConvBN(mods))
                     slot = len(self.convs) - 1
@@ -170,50 +205,41 @@ class _FusedCell(nn.Module):
                     slot = len(self.pools) - 1
                 else:
                     slot = None
-                name = None
-                if len(members) < k:
-                    name = f"idx_{e}_{g}"
-                    self.register_buffer(name, torch.tensor(members, dtype=torch.long), persistent=False)
-                    partial[j].extend(members)
-                steps.append((i, key[0], slot, name))
-            self.plan.append((j, steps))
-        for j, members in partial.items():
-            self.register_buffer(f"scatter_{j}", torch.tensor(members, dtype=torch.long), persistent=False)
+                # the sources: rows of the cell input (i = 0), or of the node sums (i > 0; always
+                # gathered, so that no op keeps a view of the sums, which later edges still change)
+                sources = [cand + (i - 1) * k if i else cand for _, cand, _ in members]
+                gather = None
+                if i or sources != list(range(k)):
+                    gather = f"gather_{i}_{g}"
+                    self.register_buffer(gather, torch.tensor(sources, dtype=torch.long), persistent=False)
+                dest = f"dest_{i}_{g}"
+                self.register_buffer(dest, torch.tensor([(j - 1) * k + cand for j, cand, _ in members],
+                                                        dtype=torch.long), persistent=False)
+                steps.append((key[0], slot, gather, dest))
+            self.plan.append(steps)
 
     def forward(self, x):
         k, c = self.k, self.c
-        states, relus = [x], {}
-        e = 0
-        for j in range(1, self.nodes):
-            total, parts = None, []
-            while e < len(self.plan) and self.plan[e][0] == j:
-                for i, kind, slot, name in self.plan[e][1]:
-                    src = states[i]
-                    if kind == "conv":
-                        if i not in relus:
-                            relus[i] = F.relu(src)
-                        src = relus[i]
-                    if name is not None:
-                        src = _gather(src, getattr(self, name), k, c)
-                    if kind == "conv":
-                        y = self.convs[slot](src, relu=False)
-                    elif kind == "pool":
-                        y = self.pools[slot](src)
-                    else:
-                        y = src
-                    if name is None:
-                        total = y if total is None else total + y
-                    else:
-                        parts.append(y)
-                e += 1
-            if parts:
-                base = total if total is not None else torch.zeros_like(x)
-                blocks, axis = _blocks(base, k, c)
-                fmt = torch.channels_last if axis == 3 else torch.contiguous_format
-                cat = torch.cat([_blocks(p.contiguous(memory_format=fmt), -1, c)[0] for p in parts], axis)
-                total = _unblocks(blocks.index_add(axis, getattr(self, f"scatter_{j}"), cat), axis)
-            states.append(total if total is not None else torch.zeros_like(x))
-        return states[-1]
+        x_blocks, axis = _blocks(x, k, c)
+        fmt = torch.channels_last if axis == 3 else torch.contiguous_format
+        b, _, h, w = x.shape
+        n = self.nodes - 1
+        sums = x.new_zeros((b, h, w, n * k, c) if axis == 3 else (b, n * k, c, h, w))
+        for i in range(n):
+            steps = self.plan[i]
+            names = [gather for _, _, gather, _ in steps if gather is not None]
+            gathered = iter(_GatherGroups.apply(sums if i else x_blocks, axis, *[getattr(self, m) for m in names])
+                            if names else ())
+            for kind, slot, gather, dest in steps:
+                src = x if gather is None else _unblocks(next(gathered), axis)
+                if kind == "conv":
+                    y = self.convs[slot](src)
+                elif kind == "pool":
+                    y = self.pools[slot](src)
+                else:
+                    y = src
+                sums.index_add_(axis, getattr(self, dest), _blocks(y.contiguous(memory_format=fmt), -1, c)[0])
+        return _unblocks(sums.narrow(axis, (n - 1) * k, k), axis)
 
 
 def _op_key(module):
@@ -252,7 +278,7 @@ class _FusedResBlock(nn.Module):
 class FusedCellNetwork(_Linked):
     """K :class:`~nasviz.spaces._cell_model.CellNetwork` s as one module; ``forward`` returns (B, K, classes)."""
 
-    def __init__(self, nets, channels_last: bool = True):
+    def __init__(self, nets, channels_last: bool = False):
         super().__init__()
         self.channels_last = channels_last
         if not fusable(nets):
@@ -279,9 +305,10 @@ class FusedCellNetwork(_Linked):
         self._link("bias", [n.classifier.bias for n in nets])
 
     def forward(self, x):
-        if self.channels_last:
+        x = self.stem_conv(x)
+        if self.channels_last:  # after the stem: a one-channel input does not carry the layout on
             x = x.contiguous(memory_format=torch.channels_last)
-        x = self.stem_bn(self.stem_conv(x))
+        x = self.stem_bn(x)
         for layer in self.layers:
             x = layer(x)
         x = F.relu(self.last_bn(x))

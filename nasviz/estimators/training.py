@@ -36,7 +36,7 @@ SCHEDULES = ("cosine", "constant")
 DEFAULT_LR = {"sgd": 0.05, "adam": 0.005}
 CACHE_SIZE = 256  # trained parents kept for weight inheritance (least recently used dropped)
 CPU_MEMORY_BUDGET = 1 << 30  # bytes of activations a fused chunk may use on CPU
-CPU_MAX_BATCH = 64  # more candidates per chunk than this does not run faster on CPU
+CPU_MAX_BATCH = 32  # more candidates per chunk than this does not run faster on CPU, and costs memory
 _BUILD_LOCK = threading.Lock()  # seeding builds through torch's global generator (forked, then restored)
 
 
@@ -106,7 +106,7 @@ class Training(Estimator):
         default half of the from-scratch epochs, at least 1.
     max_batch : int, optional
         Candidates per fused chunk in :meth:`evaluate_many`; default from an estimate of
-        activation memory (at most 64 on CPU, within half the free memory on a GPU).
+        activation memory (at most 32 on CPU, within half the free memory on a GPU).
     threads : int, optional
         ``torch.set_num_threads`` during evaluation (restored afterwards); default:
         leave the current setting alone.
