@@ -38,8 +38,19 @@ from pathlib import Path
 
 from .errors import InvalidArgumentError
 
-__all__ = ["make_student", "make_student_file", "grade", "read_notebook", "write_notebook", "main",
-           "BEGIN_SOLUTION", "END_SOLUTION", "BEGIN_HIDDEN", "END_HIDDEN", "INSTRUCTOR_TAG"]
+__all__ = [
+    "BEGIN_HIDDEN",
+    "BEGIN_SOLUTION",
+    "END_HIDDEN",
+    "END_SOLUTION",
+    "INSTRUCTOR_TAG",
+    "grade",
+    "main",
+    "make_student",
+    "make_student_file",
+    "read_notebook",
+    "write_notebook",
+]
 
 BEGIN_SOLUTION = "BEGIN SOLUTION"
 END_SOLUTION = "END SOLUTION"
