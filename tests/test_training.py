@@ -92,16 +92,29 @@ def test_bad_arguments(data):
         small(data, lr=-0.1)
     with pytest.raises(InvalidArgumentError, match="batch_size"):
         small(data, batch_size=0)
-    with pytest.raises(InvalidArgumentError, match="device 'tpu'"):
+    with pytest.raises(InvalidArgumentError, match="unknown device 'tpu'; accepted: 'auto', 'cpu'"):
         small(data, device="tpu")
     with pytest.raises(InvalidArgumentError, match="nv.data.digits"):
         nv.estimators.Training("digits")
     with pytest.raises(InvalidArgumentError, match="inherit_epochs"):
         small(data, inherit_epochs=-1)
     if not torch.cuda.is_available():
-        with pytest.raises(InvalidArgumentError, match="not available"):
+        with pytest.raises(InvalidArgumentError, match="no CUDA"):
             small(data, device="cuda")
     assert issubclass(InvalidArgumentError, NasvizError)
+
+
+def test_pickles_with_its_trained_parents(data, space):
+    import pickle
+
+    est = small(data, epochs=1, inherit=True)
+    arch = space.from_string(EXAMPLE)
+    first = est.evaluate(arch)
+    copy = pickle.loads(pickle.dumps(est))
+    assert list(copy._parents) == [arch]
+    child = space.mutate(arch, seed=0)
+    assert copy.evaluate(child, parent=arch).metrics["inherited"] is True
+    assert copy.evaluate(arch).score == first.score
 
 
 def test_invalid_architecture_fails_without_raising(data):

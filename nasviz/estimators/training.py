@@ -111,6 +111,21 @@ class Training(Estimator):
         ``torch.set_num_threads`` during evaluation (restored afterwards); default:
         leave the current setting alone.
 
+    Notes
+    -----
+    ``Result.score`` is the validation accuracy (a fraction) after the last epoch;
+    ``Result.cost`` the seconds spent (in :meth:`evaluate_many`, a fused chunk's wall
+    time divided by the number of candidates in it). ``Result.metrics`` holds
+    ``val_acc``, ``test_acc``, the per-epoch ``val_curve``, ``test_curve``,
+    ``train_curve`` (accuracy on the minibatches while training) and ``loss_curve``,
+    ``train_loss`` (last epoch's mean), ``params``, ``flops`` (one forward pass of one
+    image), ``epochs`` (trained), ``inherited`` and ``inherited_tensors``, ``batched``
+    and ``device``. A candidate whose loss becomes NaN or infinite is a failed Result.
+
+    Validation and test accuracy use BatchNorm's running statistics (evaluation mode),
+    as NAS-Bench-201 does; after very few steps they lag behind, which is part of what
+    a one-epoch proxy measures.
+
     Examples
     --------
     >>> import nasviz as nv
@@ -145,8 +160,19 @@ class Training(Estimator):
         self.threads = threads
         self._check()
         self._parents = OrderedDict()  # arch -> ParentWeights, least recently used first
+        self._lock = threading.Lock()  # guards _parents when a Search runs evaluations in threads
         self._device_data = None
         self._default_space = None
+
+    def __getstate__(self):  # picklable for process pools: no lock, no copy of the data on a device
+        state = dict(self.__dict__)
+        state["_lock"] = None
+        state["_device_data"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     # -- arguments -------------------------------------------------------------------
     def _check(self):
@@ -182,19 +208,9 @@ class Training(Estimator):
     def _resolved_device(self):
         import torch
 
-        dev = self.device
-        if isinstance(dev, str) and dev == "auto":
-            return torch.device(_auto_device())
-        try:
-            dev = torch.device(dev)
-        except (RuntimeError, TypeError):
-            raise InvalidArgumentError(f"unknown device {self.device!r}; accepted: 'auto', 'cpu', 'cuda', 'cuda:N'") \
-                from None
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise InvalidArgumentError(f"device {self.device!r} is not available here (no CUDA); use 'auto' or 'cpu'")
-        if dev.type not in ("cpu", "cuda"):
-            raise InvalidArgumentError(f"unsupported device {self.device!r}; accepted: 'auto', 'cpu', 'cuda', 'cuda:N'")
-        return dev
+        from ..devices import resolve_device
+
+        return torch.device(resolve_device(self.device))
 
     @property
     def fidelity(self) -> str:
@@ -276,9 +292,10 @@ class Training(Estimator):
     def _parent_weights(self, parent):
         if not self.inherit or parent is None:
             return None
-        weights = self._parents.get(parent)
-        if weights is not None:
-            self._parents.move_to_end(parent)
+        with self._lock:
+            weights = self._parents.get(parent)
+            if weights is not None:
+                self._parents.move_to_end(parent)
         return weights
 
     def _remember(self, arch, model):
@@ -286,10 +303,12 @@ class Training(Estimator):
             return
         from .inheritance import snapshot
 
-        self._parents[arch] = snapshot(model)
-        self._parents.move_to_end(arch)
-        while len(self._parents) > CACHE_SIZE:
-            self._parents.popitem(last=False)
+        weights = snapshot(model)
+        with self._lock:
+            self._parents[arch] = weights
+            self._parents.move_to_end(arch)
+            while len(self._parents) > CACHE_SIZE:
+                self._parents.popitem(last=False)
 
     def _make_optimizer(self, params):
         import torch
@@ -314,7 +333,9 @@ class Training(Estimator):
         total = epochs * steps
         opt = self._make_optimizer(model.parameters())
         gen = torch.Generator().manual_seed(self.seed)
-        with _seeded_global_rng(self.seed, data.X_train.device):  # for dropout in user-defined networks
+        if not _uses_global_rng(model):
+            return self._fit_loop(model, opt, gen, n, steps, total, epochs, data)
+        with _seeded_global_rng(self.seed, data.X_train.device):  # dropout draws from torch's global generator
             return self._fit_loop(model, opt, gen, n, steps, total, epochs, data)
 
     def _fit_loop(self, model, opt, gen, n, steps, total, epochs, data) -> dict:
@@ -403,12 +424,32 @@ class Training(Estimator):
             return int(max(1, min(4096, free // 2 // per)))
         return int(max(1, min(CPU_MAX_BATCH, CPU_MEMORY_BUDGET // per)))
 
-    def _evaluate_many(self, archs, parents, fidelity) -> list[Result]:
-        """Train the candidates in fused chunks of ``max_batch`` (CellSpace); other spaces one at a time.
+    def evaluate_many(self, archs, *, parents=None, fidelity=None) -> list[Result]:
+        """Train many candidates at once; one Result each, in order.
 
-        Candidates that inherit weights train fewer epochs and go in their own chunks.
-        Each candidate's ``cost`` is its chunk's wall time divided by the chunk size.
+        CellSpace candidates train together in fused chunks of ``max_batch`` (one network
+        whose convolutions are grouped by candidate, see :mod:`nasviz.estimators._batched`):
+        the same seeds, minibatches and updates as :meth:`evaluate`, so the scores agree
+        up to floating-point rounding, while per-step overhead is paid once per chunk.
+        Networks of other spaces train one at a time. Candidates that inherit weights
+        train ``inherit_epochs`` and go in chunks of their own. Each ``cost`` is its
+        chunk's wall time divided by the chunk size. A candidate whose loss turns NaN fails
+        alone; a chunk that runs out of memory is retried in halves, down to single
+        candidates, which then fail.
+
+        Examples
+        --------
+        >>> import nasviz as nv
+        >>> space = nv.CellSpace()
+        >>> est = nv.estimators.Training(nv.data.digits(resolution=4, subset=0.25), epochs=1, channels=4,
+        ...                              device="cpu")
+        >>> results = est.evaluate_many([space.sample(seed=i) for i in range(3)])
+        >>> [r.metrics["batched"] for r in results]
+        [True, True, True]
         """
+        return super().evaluate_many(archs, parents=parents, fidelity=fidelity)
+
+    def _evaluate_many(self, archs, parents, fidelity) -> list[Result]:
         base = self._epochs(fidelity)
         results: list[Result | None] = [None] * len(archs)
         groups: dict[int, list[_Candidate]] = {}
@@ -508,6 +549,13 @@ def _is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+def _uses_global_rng(model) -> bool:
+    """Whether training ``model`` draws random numbers (dropout) from torch's global generator."""
+    from torch.nn.modules.dropout import _DropoutNd
+
+    return any(isinstance(m, _DropoutNd) for m in model.modules())
+
+
 @contextmanager
 def _seeded_global_rng(seed: int, device):
     """Run with torch's global generators seeded by ``seed``; their previous states come back afterwards."""
@@ -524,13 +572,3 @@ def _free_cuda_cache():
 
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-
-
-def _auto_device() -> str:
-    try:
-        from ..devices import auto_device
-    except ImportError:
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return str(auto_device())
