@@ -182,7 +182,7 @@ def test_instructor_notebooks_are_well_formed(path):
     assert len(grade_ids) == len(set(grade_ids)) and points == 8
     assert nb["cells"][0]["metadata"].get("tags") == ["instructor-only"]
     headings = [text(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
-    assert any("## Summary" in h for h in headings)
+    assert any("## Summary" in h for h in headings) and any("## Exercises" in h for h in headings)
 
 
 @pytest.mark.parametrize("path", INSTRUCTOR, ids=lambda p: p.stem)

@@ -488,3 +488,15 @@ def test_the_checks_restore_torch_threads():
     before = torch.get_num_threads()
     grading.check_proxy_function(n_weights, quiet=True)
     assert torch.get_num_threads() == before
+
+
+def test_check_mutation_works_on_other_spaces():
+    macro = nv.MacroSpace(max_layers=2)
+
+    def mutate(space, arch, seed=None):
+        return space.mutate(arch, seed=seed)
+
+    archs = [macro.sample(seed=s) for s in range(3)]
+    report = grading.check_mutation(mutate, macro, allowed=lambda a: True, rule="valid", archs=archs, n_seeds=400,
+                                    quiet=True)
+    assert report.passed
