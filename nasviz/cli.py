@@ -433,10 +433,35 @@ def _cmd_search(args) -> int:
 # ---------------------------------------------------------------------------------------
 
 #: ``(builder, runner)`` per subcommand, in the order ``--help`` lists them.
+# ---------------------------------------------------------------------------------------
+# bench
+# ---------------------------------------------------------------------------------------
+
+def _add_bench(subparsers):
+    from .bench.__main__ import add_arguments
+
+    parser = subparsers.add_parser(
+        "bench", help="list the benchmark tables; build (resumably) and finalize the ones nasviz trains",
+        description="'nasviz bench list' lists the tables and the build journals; 'nasviz bench build digits201' "
+                    "trains the runs its journal lacks (stop and rerun at any time); add --finalize to write "
+                    "the table's NPZ. The same as 'python -m nasviz.bench'.",
+    )
+    return add_arguments(parser)
+
+
+def _cmd_bench(args) -> int:
+    from .bench.__main__ import run
+
+    if args.bench_command is None:
+        raise InvalidArgumentError("choose a bench command: 'nasviz bench list' or 'nasviz bench build NAME'")
+    return run(args)
+
+
 SUBCOMMANDS = [
     (_add_info, _cmd_info),
     (_add_draw, _cmd_draw),
     (_add_search, _cmd_search),
+    (_add_bench, _cmd_bench),
 ]
 
 

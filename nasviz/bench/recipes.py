@@ -1,0 +1,144 @@
+"""The fixed training recipes behind the tables that nasviz builds itself.
+
+A :class:`Recipe` says everything that decides a cell's numbers: the data, the
+network skeleton, the optimiser and its schedule, the seeds, and how candidates are
+grouped for batched training (grouping changes results only by floating-point
+rounding, but a build keeps it fixed so that a resumed build gives the same numbers
+as one that ran in one go). :data:`RECIPES` holds the recipe of each table;
+``nasviz/bench/README.md`` explains why ``digits201``'s recipe is what it is.
+
+Examples
+--------
+>>> from nasviz.bench.recipes import RECIPES
+>>> r = RECIPES["digits201"]
+>>> r.channels, r.cells_per_stage, r.epochs, r.seeds
+(4, 1, 6, (0, 1, 2))
+>>> r.estimator(seed=1).seed
+1
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+from ..errors import InvalidArgumentError, UnknownNameError, check_positive_int
+
+__all__ = ["RECIPES", "Recipe"]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One fixed way of training every cell of :class:`~nasviz.CellSpace` for a table.
+
+    Parameters
+    ----------
+    channels, cells_per_stage : int
+        Width of the first stage and cells per stage of ``CellSpace.build`` (three
+        stages, widths ``channels``, ``2*channels``, ``4*channels``).
+    epochs : int
+        Training epochs; validation and test accuracy are recorded after each.
+    batch_size : int
+        Minibatch size.
+    optimizer : {"sgd", "adam"}
+        As in :class:`nasviz.estimators.Training` (SGD has Nesterov momentum 0.9).
+    lr, weight_decay : float
+        Peak learning rate and L2 penalty.
+    schedule : {"cosine", "constant"}
+        Learning-rate schedule, stepped per minibatch.
+    resolution : int
+        Image side of ``nv.data.digits(resolution=...)`` (its fixed split).
+    seeds : tuple of int
+        Training seeds (weight initialisation and minibatch order); one run per seed.
+    chunk : int
+        Canonical classes trained together as one fused network
+        (``Training.evaluate_many`` with ``max_batch=chunk``).
+    order_seed : int
+        Seeds the fixed random order in which classes are grouped into chunks and
+        trained (so any finished prefix of a build is a uniform random sample).
+    """
+
+    channels: int = 4
+    cells_per_stage: int = 1
+    epochs: int = 6
+    batch_size: int = 128
+    optimizer: str = "sgd"
+    lr: float = 0.05
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    resolution: int = 8
+    seeds: tuple = (0, 1, 2)
+    chunk: int = 16
+    order_seed: int = 0
+
+    def __post_init__(self):
+        for name in ("channels", "cells_per_stage", "epochs", "batch_size", "resolution", "chunk"):
+            check_positive_int(name, getattr(self, name))
+        seeds = tuple(self.seeds)
+        if not seeds or len(set(seeds)) != len(seeds) or not all(
+                isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+            raise InvalidArgumentError(f"seeds must be distinct integers >= 0, got {self.seeds!r}")
+        object.__setattr__(self, "seeds", seeds)
+
+    def data(self):
+        """The training data: ``nv.data.digits(resolution=self.resolution)`` (fixed split)."""
+        from ..data import digits
+
+        return digits(resolution=self.resolution)
+
+    def estimator(self, seed: int, data=None):
+        """A :class:`nasviz.estimators.Training` that trains with this recipe and ``seed`` on CPU."""
+        from ..estimators.training import Training
+
+        return Training(self.data() if data is None else data, epochs=self.epochs, batch_size=self.batch_size,
+                        lr=self.lr, optimizer=self.optimizer, weight_decay=self.weight_decay,
+                        schedule=self.schedule, channels=self.channels, cells_per_stage=self.cells_per_stage,
+                        seed=int(seed), device="cpu", max_batch=self.chunk)
+
+    def with_seeds(self, seeds) -> Recipe:
+        """The same recipe with other seeds."""
+        return replace(self, seeds=tuple(int(s) for s in seeds))
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["seeds"] = list(self.seeds)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Recipe:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise InvalidArgumentError(f"unknown recipe fields {unknown}; accepted: {sorted(known)}")
+        d = dict(d)
+        if "seeds" in d:
+            d["seeds"] = tuple(d["seeds"])
+        return cls(**d)
+
+    def identity(self) -> dict:
+        """Everything that decides a (class, seed) result: all fields but ``seeds``."""
+        d = self.to_dict()
+        d.pop("seeds")
+        return d
+
+    def describe(self) -> str:
+        """One paragraph for a table's description."""
+        c = self.channels
+        return (f"CellSpace.build(channels={c}, cells_per_stage={self.cells_per_stage}) (stage widths {c}/{2 * c}/"
+                f"{4 * c}), trained on nv.data.digits(resolution={self.resolution}) (fixed split: 1,077 train, "
+                f"360 validation, 360 test images) for {self.epochs} epochs, batch {self.batch_size}, "
+                f"{self.optimizer.upper()}{' (Nesterov momentum 0.9)' if self.optimizer == 'sgd' else ''}, "
+                f"lr {self.lr:g} with {self.schedule} schedule, weight decay {self.weight_decay:g}, seeds "
+                f"{list(self.seeds)}; {self.chunk} canonical classes trained at once as one fused network "
+                f"(nv.estimators.Training.evaluate_many), one CPU thread per worker process")
+
+
+#: The recipe of each table that nasviz builds (see ``nasviz/bench/README.md``).
+RECIPES = {"digits201": Recipe()}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe of table ``name``."""
+    if name not in RECIPES:
+        raise UnknownNameError(f"no build recipe for table {name!r}; tables that nasviz builds: "
+                               f"{', '.join(map(repr, RECIPES))}")
+    return RECIPES[name]
