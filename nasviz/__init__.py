@@ -40,7 +40,7 @@ _LAZY = {
 }
 _SUBMODULES = {
     "errors", "spaces", "strategies", "estimators", "bench", "data", "draw", "search",
-    "storage", "history", "widgets", "cli", "model_stats",
+    "storage", "history", "widgets", "cli", "model_stats", "devices", "pareto", "grading", "assignments",
 }
 
 __all__ = sorted(set(_LAZY) | _SUBMODULES | {"__version__"})
