@@ -66,6 +66,26 @@ def test_fused_forward_equals_each_network(data, space, archs, channels_last, ce
     torch.testing.assert_close(nets[2].lastact[0].running_var, fused.last_bn.running_var.reshape(len(nets), -1)[2])
 
 
+def test_recalibration_matches_each_network(data, archs):
+    from nasviz.estimators.training import _recalibrate_bn
+
+    est = small(data)
+    nets = [est._build_model(a) for a in archs]
+    fused = FusedCellNetwork(nets)
+    X = data.X_train
+    fused.recalibrate(X, 3, 32)
+    for n in nets:
+        _recalibrate_bn(n, X, 3, 32)
+    fused.eval()
+    for n in nets:
+        n.eval()
+    torch.testing.assert_close(fused(X[:16]), torch.stack([n(X[:16]) for n in nets], 1), rtol=1e-4, atol=1e-5)
+    got = fused.last_bn.running_var.reshape(len(nets), -1)
+    for k, n in enumerate(nets):
+        torch.testing.assert_close(got[k], n.lastact[0].running_var)
+        assert n.lastact[0].momentum == 0.1  # restored after the cumulative average
+
+
 def test_fusable_rejects_other_networks(data):
     macro = nv.MacroSpace()
     nets = [macro.build(macro.sample(seed=0), num_classes=10, in_channels=1)]

@@ -117,6 +117,17 @@ def test_pickles_with_its_trained_parents(data, space):
     assert copy.evaluate(arch).score == first.score
 
 
+def test_batchnorm_recalibration_makes_short_training_measurable(data, space):
+    arch = space.from_string(EXAMPLE)
+    plain = small(data, epochs=1, recalibrate_bn=0).evaluate(arch)
+    recal = small(data, epochs=1).evaluate(arch)
+    # identical training (same loss), only the statistics used for evaluation differ
+    assert plain.metrics["loss_curve"] == recal.metrics["loss_curve"]
+    assert recal.score > plain.score
+    with pytest.raises(InvalidArgumentError, match="recalibrate_bn"):
+        small(data, recalibrate_bn=-1)
+
+
 def test_invalid_architecture_fails_without_raising(data):
     other = nv.CellSpace(nodes=3).sample(seed=0)
     r = small(data).evaluate(other)

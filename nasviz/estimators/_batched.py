@@ -69,14 +69,16 @@ class _FusedBN(_Linked):
         self.register_buffer("running_mean", _cat([b.running_mean for b in bns]))
         self.register_buffer("running_var", _cat([b.running_var for b in bns]))
         self.momentum, self.eps = bns[0].momentum, bns[0].eps
+        self.momentum_now = None  # set while re-estimating the statistics (a cumulative average)
         for name, attr in (("weight", "weight"), ("bias", "bias"), ("running_mean", "running_mean"),
                            ("running_var", "running_var")):
             self._link(name, [getattr(b, attr) for b in bns])
         self.__dict__["_bns"] = list(bns)
 
     def forward(self, x):
+        momentum = self.momentum if self.momentum_now is None else self.momentum_now
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training,
-                            self.momentum, self.eps)
+                            momentum, self.eps)
 
     def count_steps(self, steps: int):
         for b in self.__dict__["_bns"]:
@@ -317,6 +319,27 @@ class FusedCellNetwork(_Linked):
         w = self.weight.reshape(self.k, self.num_classes, self.features)
         return torch.einsum("bkc,knc->bkn", feats, w) + self.bias.reshape(self.k, self.num_classes)
 
+    @torch.no_grad()
+    def recalibrate(self, X, batches: int, batch_size: int):
+        """Re-estimate every BatchNorm's running statistics from the first ``batches`` minibatches
+        of ``X`` (a cumulative average, as ``nn.BatchNorm2d(momentum=None)`` after a reset)."""
+        bns = [m for m in self.modules() if isinstance(m, _FusedBN)]
+        if not batches or not bns:
+            return
+        for m in bns:
+            m.running_mean.zero_()
+            m.running_var.fill_(1.0)
+        self.train()
+        for t in range(batches):
+            xb = X[t * batch_size:(t + 1) * batch_size]
+            if not len(xb):
+                break
+            for m in bns:
+                m.momentum_now = 1.0 / (t + 1)
+            self(xb)
+        for m in bns:
+            m.momentum_now = None
+
     def write_back(self, steps: int = 0):
         """Copy the fused (trained) tensors back into the per-candidate networks."""
         for m in self.modules():
@@ -385,12 +408,13 @@ def _accuracy(net, X, y, eval_batch=512):
     return correct.double() / len(y)
 
 
-def fit_fused(net, data, *, epochs, batch_size, optimizer, lr_at, seed):
+def fit_fused(net, data, *, epochs, batch_size, optimizer, lr_at, seed, recalibrate=0):
     """Train a fused network; return per-candidate curves (tensors shaped (epochs, K)) and failures.
 
     ``optimizer(params)`` makes the optimizer, ``lr_at(step, total)`` gives the learning
     rate of each step. The minibatch order comes from a ``torch.Generator`` seeded with
-    ``seed`` (the same order as one-at-a-time training).
+    ``seed`` (the same order as one-at-a-time training). Before each evaluation, BatchNorm
+    statistics are re-estimated from ``recalibrate`` training minibatches (0: not).
     """
     device = data.X_train.device
     eval_batch = 2 * batch_size  # no gradients kept: about a third of a training step's memory
@@ -424,6 +448,7 @@ def fit_fused(net, data, *, epochs, batch_size, optimizer, lr_at, seed):
             loss_sum += masked.detach().double() * len(yb)
             hits += (logits.detach().argmax(-1) == yb[:, None]).sum(0).double()
             step += 1
+        net.recalibrate(data.X_train, recalibrate, batch_size)
         net.eval()
         alive_now = alive.tolist()
         for c in range(k):
@@ -437,6 +462,7 @@ def fit_fused(net, data, *, epochs, batch_size, optimizer, lr_at, seed):
     if epochs:
         out["val_final"], out["test_final"] = out["val"][-1], out["test"][-1]
     else:  # nothing to train (an inherited network judged as it is)
+        net.recalibrate(data.X_train, recalibrate, batch_size)
         net.eval()
         out["val_final"] = _accuracy(net, data.X_val, data.y_val, eval_batch).cpu()
         out["test_final"] = _accuracy(net, data.X_test, data.y_test, eval_batch).cpu()
