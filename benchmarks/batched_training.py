@@ -143,11 +143,11 @@ def main(argv=None):
 
     load_before = os.getloadavg()
     # 1. plain loop, one at a time
-    plain_train(space, archs[0], data, epochs=1, batch_size=args.batch_size, lr=est.lr_,  # warm-up
+    plain_train(space, archs[0], data, epochs=1, batch_size=args.batch_size, lr=est.effective_lr,  # warm-up
                 weight_decay=est.weight_decay, channels=args.channels, seed=args.seed, device=device)
     sync()
     start = time.perf_counter()
-    plain = [plain_train(space, a, data, epochs=args.epochs, batch_size=args.batch_size, lr=est.lr_,
+    plain = [plain_train(space, a, data, epochs=args.epochs, batch_size=args.batch_size, lr=est.effective_lr,
                          weight_decay=est.weight_decay, channels=args.channels, seed=args.seed, device=device)
              for a in archs[:plain_n]]
     sync()

@@ -76,7 +76,7 @@ def main(argv=None):
         data, epochs=E, device=args.device, seed=args.seed + 1).evaluate_many(children)])
 
     inherited, inherited_seconds = {}, {}
-    for k in range(0, E + 1):
+    for k in range(E + 1):
         est = estimator(inherit=True, inherit_epochs=k)
         est._parents.update(trainer._parents)  # the same trained parents for every k
         start = time.perf_counter()
@@ -108,7 +108,7 @@ def main(argv=None):
     print("children from their parent's weights:")
     print(f"  {'k':>3s} {'mean val':>9s} {'= scratch epochs':>16s} {'>= own scratch':>14s} {'s/child':>8s} "
           f"{'Spearman vs scratch':>19s} {'Kendall':>8s} {'Spearman vs parent':>18s}")
-    for k in range(0, E + 1):
+    for k in range(E + 1):
         acc = np.nanmean(inherited[k])
         s, t = rho(inherited[k], reference)
         sp, _ = rho(inherited[k], parent_scores)
@@ -116,7 +116,7 @@ def main(argv=None):
         print(f"  {k:3d} {acc:9.3f} {matched_epochs(acc):16d} {share:14.2f} {inherited_seconds[k]:8.3f} "
               f"{s:19.3f} {t:8.3f} {sp:18.3f}")
     print(f"scratch children vs their parents: Spearman {rho(reference, parent_scores)[0]:.3f}")
-    reach = [k for k in range(0, E + 1) if np.nanmean(inherited[k]) >= np.nanmean(reference) - 1e-12]
+    reach = [k for k in range(E + 1) if np.nanmean(inherited[k]) >= np.nanmean(reference) - 1e-12]
     if reach:
         k = reach[0]
         print(f"epochs saved: inheritance + {k} epoch(s) reaches the mean accuracy of {E} epochs from scratch "
@@ -126,7 +126,7 @@ def main(argv=None):
     floor = rho(other_seed, reference)[0]
     print(f"noise floor: the same children from scratch with another seed rank with Spearman {floor:.3f}")
     few = ", ".join(f"k={k}: {rho(inherited[k], reference)[0]:.3f} (with the parents: "
-                    f"{rho(inherited[k], parent_scores)[0]:.3f})" for k in range(0, min(E, 2) + 1))
+                    f"{rho(inherited[k], parent_scores)[0]:.3f})" for k in range(min(E, 2) + 1))
     print(f"where it misleads: Spearman of inherited scores with the children's own from-scratch scores, {few}")
 
 

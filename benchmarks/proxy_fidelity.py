@@ -91,7 +91,7 @@ def main(argv=None):
         add("less data", 4, 8, subset, [r.score for r in res], wall / args.n)
 
     print(f"{args.n} CellSpace cells (seed {args.seed}), digits, {ref_est.fidelity.split(',')[0]} reference; "
-          f"batch {ref_est.batch_size}, lr {ref_est.lr_}, channels {ref_est.channels}, device "
+          f"batch {ref_est.batch_size}, lr {ref_est.effective_lr}, channels {ref_est.channels}, device "
           f"{ref_est._resolved_device()}, threads {args.threads}; load average at start {load:.2f}, "
           f"at end {os.getloadavg()[0]:.2f} (the machine is shared)")
     print(f"reference validation accuracy: mean {np.nanmean(truth):.3f}, min {np.nanmin(truth):.3f}, "

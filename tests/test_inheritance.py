@@ -30,7 +30,8 @@ def space():
 
 
 def small(data, **kwargs):
-    return Training(data, **{"epochs": 2, "channels": 4, "batch_size": 32, "lr": 0.1, "device": "cpu", "inherit": True, **kwargs})
+    defaults = {"epochs": 2, "channels": 4, "batch_size": 32, "lr": 0.1, "device": "cpu", "inherit": True}
+    return Training(data, **{**defaults, **kwargs})
 
 
 def changed_edge_keys(net, edge):

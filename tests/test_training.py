@@ -145,7 +145,7 @@ def test_threads_argument_is_restored(data, space):
 
 def test_adam_and_constant_schedule(data, space):
     est = small(data, optimizer="adam", schedule="constant", epochs=1, lr=None)
-    assert est.lr_ == 0.005
+    assert est.effective_lr == 0.005
     r = est.evaluate(space.from_string(EXAMPLE))
     assert r.ok and 0.0 <= r.score <= 1.0
     assert est._lr_at(5, 10) == 0.005

@@ -7,10 +7,16 @@ K candidates are stacked along the channel axis: activations are shaped
   so each candidate keeps its own weights;
 - BatchNorm runs over all ``K*C`` channels, which is per-candidate statistics;
 - ReLU and pooling are per channel anyway;
-- on each cell edge, each op is computed only for the candidates that use it
-  there: their channel blocks are gathered, the op runs on that subset, and the
-  results are scatter-added into the node sums (``none`` contributes nothing);
+- in a cell, each op is computed only for the candidates that use it: for a source
+  node and an op, the channel blocks of every (candidate, outgoing edge) with that op
+  are gathered together, the op runs once on that subset (one grouped convolution
+  for all of them), and the results are scatter-added into the target nodes' sums
+  (``none`` contributes nothing);
 - the classifier is a per-candidate batched matmul.
+
+Activations stay in the default (NCHW) layout: channels-last makes the grouped
+convolutions faster on CPU but the per-candidate gathers slower, a net loss measured
+on the digits networks (``channels_last=True`` is kept for trying it elsewhere).
 
 The fused weights are *copied* from the per-candidate modules that
 ``CellSpace.build`` made (with the same seeding as one-at-a-time training), every
@@ -36,7 +42,7 @@ from torch import nn
 
 from ..spaces._cell_model import Cell, CellNetwork, ReLUConvBN, ResNetBasicBlock
 
-__all__ = ["FusedCellNetwork", "NotFusable", "fusable", "fit_fused", "candidate_losses", "activation_bytes"]
+__all__ = ["FusedCellNetwork", "NotFusable", "activation_bytes", "candidate_losses", "fit_fused", "fusable"]
 
 
 class NotFusable(Exception):
@@ -125,11 +131,6 @@ def _unblocks(blocks, axis):
         return blocks.reshape(b, h, w, k * c).permute(0, 3, 1, 2)
     b, k, c, h, w = blocks.shape
     return blocks.reshape(b, k * c, h, w)
-
-
-def _gather(x, idx, k, c):
-    blocks, axis = _blocks(x, k, c)
-    return _unblocks(blocks.index_select(axis, idx), axis)
 
 
 class _GatherGroups(torch.autograd.Function):

@@ -22,8 +22,10 @@ Examples
 >>> import nasviz as nv
 >>> from nasviz.estimators.inheritance import snapshot, inherit
 >>> space = nv.CellSpace()
->>> parent = space.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
->>> child = space.from_string("|nor_conv_1x1~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+>>> parent = space.from_string(
+...     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+>>> child = space.from_string(
+...     "|nor_conv_1x1~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
 >>> net = space.build(child, channels=4)
 >>> copied = inherit(net, snapshot(space.build(parent, channels=4)))
 >>> copied, len(net.state_dict())  # all but edge 0's conv + BN tensors in each of the 3 cells
@@ -34,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ParentWeights", "snapshot", "inherit", "weight_units"]
+__all__ = ["ParentWeights", "inherit", "snapshot", "weight_units"]
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from ..errors import InvalidArgumentError, check_choice, check_positive_int
 from .base import Estimator, Result
 
-__all__ = ["Training", "OPTIMIZERS", "SCHEDULES"]
+__all__ = ["OPTIMIZERS", "SCHEDULES", "Training"]
 
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("cosine", "constant")
@@ -225,7 +225,8 @@ class Training(Estimator):
         """What a score stands for, e.g. ``'4 epochs, 8x8 images, 100% of the training data'``."""
         _, h, w = (tuple(self.data.X_train.shape[1:]) + (1, 1, 1))[:3]
         subset = float(getattr(self.data, "info", {}).get("subset", 1.0))
-        text = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}, {h}x{w} images, {subset * 100:g}% of the training data"
+        epochs = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
+        text = f"{epochs}, {h}x{w} images, {subset * 100:g}% of the training data"
         if self.inherit:
             k = self._inherit_epochs(self.epochs)
             text += f"; children of trained parents inherit weights and train {k} epoch{'s' if k != 1 else ''}"
@@ -249,7 +250,7 @@ class Training(Estimator):
         return self.inherit_epochs if self.inherit_epochs is not None else max(1, epochs // 2)
 
     @property
-    def lr_(self) -> float:
+    def effective_lr(self) -> float:
         """The learning rate in use (``lr`` or the optimizer's default)."""
         return float(self.lr) if self.lr is not None else DEFAULT_LR[self.optimizer]
 
@@ -322,19 +323,19 @@ class Training(Estimator):
         import torch
 
         if self.optimizer == "sgd":
-            return torch.optim.SGD(params, lr=self.lr_, momentum=0.9, nesterov=True, weight_decay=self.weight_decay)
-        return torch.optim.Adam(params, lr=self.lr_, weight_decay=self.weight_decay)
+            return torch.optim.SGD(params, lr=self.effective_lr, momentum=0.9, nesterov=True,
+                                   weight_decay=self.weight_decay)
+        return torch.optim.Adam(params, lr=self.effective_lr, weight_decay=self.weight_decay)
 
     def _lr_at(self, step: int, total: int) -> float:
         if self.schedule == "constant" or total <= 0:
-            return self.lr_
-        return self.lr_ * 0.5 * (1.0 + math.cos(math.pi * step / total))
+            return self.effective_lr
+        return self.effective_lr * 0.5 * (1.0 + math.cos(math.pi * step / total))
 
     # -- one at a time ---------------------------------------------------------------
     def _fit_single(self, model, epochs, data) -> dict:
         """Plain training of one network; curves as lists, ``failed_epoch`` -1 if it stayed finite."""
         import torch
-        import torch.nn.functional as F
 
         n = len(data.y_train)
         steps = math.ceil(n / self.batch_size)
@@ -483,7 +484,7 @@ class Training(Estimator):
             return self._train_chunk(cands, epochs)
         except (KeyboardInterrupt, SystemExit):
             raise
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - out of memory: retry smaller; anything else: one at a time
             if not _is_oom(err):  # something else went wrong: one at a time, so that it fails alone
                 return [self._safe_one(c, epochs) for c in cands]
             _free_cuda_cache()
@@ -498,7 +499,7 @@ class Training(Estimator):
             return self._train_one(_Candidate(cand.position, cand.arch, cand.parent), epochs)
         except (KeyboardInterrupt, SystemExit):
             raise
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - a failing candidate is recorded, the others go on
             return Result.failed(f"{type(err).__name__}: {err}", cost=time.perf_counter() - start)
 
     def _train_chunk(self, cands, epochs) -> list[Result]:
@@ -510,7 +511,7 @@ class Training(Estimator):
         for cand in cands:
             try:
                 ready.append(self._prepare(_Candidate(cand.position, cand.arch, cand.parent)))
-            except Exception as err:  # e.g. an architecture from another space: it fails alone
+            except Exception as err:  # noqa: BLE001 - e.g. an architecture from another space: it fails alone
                 results[cand.position] = Result.failed(f"{type(err).__name__}: {err}")
         if ready and not fusable([c.model for c in ready]):
             for cand in ready:
