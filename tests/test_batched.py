@@ -194,6 +194,15 @@ def test_out_of_memory_is_retried_in_halves(data, archs, monkeypatch):
     assert statuses.count("ok") == 7
 
 
+def test_out_of_memory_messages():
+    from nasviz.estimators.training import _is_oom
+
+    assert _is_oom(RuntimeError("CUDA out of memory. Tried to allocate 20.00 MiB"))
+    assert _is_oom(RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory"))
+    assert _is_oom(MemoryError())
+    assert not _is_oom(RuntimeError("shape mismatch"))
+
+
 def test_other_errors_fall_back_to_one_at_a_time(data, archs, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("fused training broke")

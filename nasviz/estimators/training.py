@@ -55,8 +55,10 @@ def _is_oom(err: BaseException) -> bool:
     import torch
 
     oom_type = getattr(torch.cuda, "OutOfMemoryError", None)
-    return (oom_type is not None and isinstance(err, oom_type)) or (
-        isinstance(err, RuntimeError) and "out of memory" in str(err).lower())
+    if isinstance(err, MemoryError) or (oom_type is not None and isinstance(err, oom_type)):
+        return True
+    text = str(err).lower()  # CUDA: "out of memory"; CPU allocator: "can't allocate memory"
+    return isinstance(err, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
 
 
 def _non_finite_message(epoch: int, epochs: int) -> str:
