@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/digits201_report.py                      # the shipped table
     python benchmarks/digits201_report.py --journal PATH       # a build journal, finished or not
+    python benchmarks/digits201_report.py --journal PATH --seeds 0 1   # e.g. a pilot built with two seeds
     python benchmarks/digits201_report.py --table PATH.npz     # a table file (e.g. a --partial one)
 
 Statistics over the trained runs are taken per canonical class (one trained
@@ -145,6 +146,8 @@ def report(bench, journal=None, out=sys.stdout) -> dict:
             "cores (from CPU seconds per run)")
         for s in sorted({s['machine'] for s in j['segments']}):
             say(f"  machine: {s}")
+        codes = [s.get("code", "unrecorded") for s in j["segments"]]
+        say(f"  training code fingerprints of the build runs: {', '.join(codes)}")
     else:
         say("build: " + bench.description.split("Built on ", 1)[-1])
     return figures
@@ -154,12 +157,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--journal", default=None, help="a build journal folder (finished or not)")
     parser.add_argument("--table", default=None, help="a table file written by Benchmark.save")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="with --journal: the seeds it was built with (default the recipe's, 0 1 2)")
     args = parser.parse_args(argv)
     import nasviz as nv
     from nasviz.bench.build import journal_table
 
     if args.journal:
-        bench = journal_table("digits201", journal=args.journal, partial=True)
+        bench = journal_table("digits201", journal=args.journal, seeds=args.seeds, partial=True)
     elif args.table:
         bench = nv.bench.load(args.table)
     else:

@@ -61,6 +61,7 @@ def test_tiny_build_journals_every_run_and_skips_them_later(tmp_path):
         assert all(0 <= v <= 360 for v in r["val"] + r["test"])
         assert r["params"] > 0 and r["flops"] > 0 and r["seconds"] > 0 and np.isfinite(r["loss"])
     assert len(journal["segments"]) == 1 and len(journal["chunks"]) == 2
+    assert journal["segments"][0]["code"] == B.code_fingerprint() and journal["segments"][0]["workers"] == 1
     again = _build(j, limit=3)
     assert again["trained"] == 0 and len(list(j.glob("seg-*"))) == 1
 
@@ -179,3 +180,14 @@ def test_command_line(tmp_path, capsys):
     assert "--finalize" in capsys.readouterr().err
     assert cli_main(["bench", "build", "nope"]) == 1
     assert "digits201" in capsys.readouterr().err
+
+
+def test_two_worker_processes_give_the_same_runs(tmp_path):
+    _build(tmp_path / "one", limit=3)
+    out = B.build(recipe=TINY, journal=tmp_path / "two", limit=3, workers=2, progress=False)
+    assert out["trained"] == 6
+    a, b = B.read_journal(tmp_path / "one")["runs"], B.read_journal(tmp_path / "two")["runs"]
+    assert a.keys() == b.keys()
+    for key in a:
+        assert {k: v for k, v in a[key].items() if k != "seconds"} == {k: v for k, v in b[key].items()
+                                                                        if k != "seconds"}

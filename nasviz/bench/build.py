@@ -39,6 +39,7 @@ Examples
 >>> bench = finalize(recipe=tiny, journal=tmp + "/j", out=tmp + "/t.npz", partial=True, verbose=False)
 >>> nv.bench.load(tmp + "/t.npz").metrics[:3]
 ['val_acc', 'test_acc', 'train_loss']
+>>> import shutil; shutil.rmtree(tmp)
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ from ..errors import InvalidArgumentError, NasvizError
 from ..spaces.cell import CellSpace
 from .recipes import Recipe, get_recipe
 
-__all__ = ["IncompleteBuildError", "JOURNAL_DIR", "build", "canonical_classes", "finalize", "read_journal",
-           "journal_table", "sha256", "status", "verify"]
+__all__ = ["CODE_FILES", "IncompleteBuildError", "JOURNAL_DIR", "build", "canonical_classes", "code_fingerprint",
+           "finalize", "journal_table", "read_journal", "sha256", "status", "verify"]
 
 JOURNAL_DIR = Path(__file__).resolve().parent / "journal"
 _FORMAT = 1
@@ -128,6 +129,25 @@ def _machine() -> str:
     except ImportError:  # pragma: no cover
         tv = "?"
     return f"{platform.system()} {platform.machine()}, {model}, {os.cpu_count()} logical CPUs, torch {tv}"
+
+
+#: The source files whose code decides a run's numbers (besides torch): their sha256 is journaled per build run.
+CODE_FILES = ("estimators/training.py", "estimators/_batched.py", "spaces/_cell_model.py", "spaces/cell.py",
+              "data.py", "bench/recipes.py")
+
+
+def code_fingerprint() -> str:
+    """sha256 (first 16 hex digits) of :data:`CODE_FILES`: a build run records the code it trained with.
+
+    A resumed build with other code (or another torch) gives numbers that differ from
+    a one-go build by floating-point rounding, which a few epochs of training amplify
+    to about the size of the seed noise; the journal keeps the fingerprint of every run.
+    """
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for name in CODE_FILES:
+        h.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 
 def sha256(path) -> str:
@@ -334,7 +354,8 @@ def build(name: str = "digits201", *, recipe: Recipe | None = None, seeds=None, 
     data = digits(resolution=recipe.resolution)
     header = _header(name, recipe, len(reps), data)
     _check_header(path, header)
-    runs = read_journal(path)["runs"]
+    state = read_journal(path)
+    runs = state["runs"]
     chunks = _chunks(recipe, len(reps))
     if limit is not None:
         chunks = chunks[:math.ceil(min(limit, len(reps)) / recipe.chunk)]
@@ -355,9 +376,15 @@ def build(name: str = "digits201", *, recipe: Recipe | None = None, seeds=None, 
               file=sys.stderr, flush=True)
     if not tasks:
         return summary
+    code = code_fingerprint()
+    earlier = sorted({seg.get("code", "unrecorded") for seg in state["segments"]} - {code})
+    if progress and earlier:
+        print(f"{name}: note: earlier build runs trained with other code ({', '.join(earlier)}; now {code}): "
+              "results differ from a one-go build by rounding, amplified by training to about the seed noise",
+              file=sys.stderr, flush=True)
     segment = _Segment(path)
     segment.append({"segment": 1, "start": round(time.time(), 1), "machine": _machine(), "workers": workers,
-                    "load": [round(x, 2) for x in os.getloadavg()], "nice": os.nice(0)})
+                    "load": [round(x, 2) for x in os.getloadavg()], "nice": os.nice(0), "code": code})
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -538,6 +565,7 @@ def _journal_table(name, *, recipe, seeds, journal, partial):
     cpu = sum(c["cpu"] for c in j["chunks"])
     elapsed = _elapsed(j)
     machines = sorted({s["machine"] for s in j["segments"]})
+    codes = sorted({s.get("code", "unrecorded") for s in j["segments"]})
     description = (
         f"{name}: every cell of NAS-Bench-201's cell space (nv.CellSpace(), 15,625 cells) trained by nasviz on "
         f"scikit-learn's handwritten digits. Recipe: {recipe.describe()}. Isomorphic cells share one training: "
@@ -548,7 +576,8 @@ def _journal_table(name, *, recipe, seeds, journal, partial):
         "train_loss: mean training loss of the last epoch; train_seconds and cost: MEASURED wall seconds per "
         f"cell (its share of its fused chunk) on one CPU thread. Built on {'; '.join(machines) or 'unknown'} "
         f"with {len(j['segments'])} build run(s): {elapsed / 3600:.2f} h wall clock, {wall / 3600:.2f} h of "
-        f"worker time ({cpu / 3600:.2f} h CPU). {done:,} of {total:,} (class, seed) runs."
+        f"worker time ({cpu / 3600:.2f} h CPU); training code fingerprint(s) {', '.join(codes)} "
+        f"(nasviz.bench.build.code_fingerprint). {done:,} of {total:,} (class, seed) runs."
     )
     bench = Benchmark(name, space, values, default_metric="val_acc", epochs=list(range(1, E + 1)),
                       seeds=list(recipe.seeds), rows=rows, cost=cost, train_epochs=E, description=description)

@@ -45,6 +45,10 @@ class Recipe:
         Peak learning rate and L2 penalty.
     schedule : {"cosine", "constant"}
         Learning-rate schedule, stepped per minibatch.
+    recalibrate_bn : int
+        Before each evaluation, BatchNorm statistics are re-estimated from this many
+        training minibatches (``Training(recalibrate_bn=...)``; 0 keeps the running
+        averages, which lag far behind the weights in a 9-step epoch).
     resolution : int
         Image side of ``nv.data.digits(resolution=...)`` (its fixed split).
     seeds : tuple of int
@@ -65,6 +69,7 @@ class Recipe:
     lr: float = 0.05
     weight_decay: float = 5e-4
     schedule: str = "cosine"
+    recalibrate_bn: int = 4
     resolution: int = 8
     seeds: tuple = (0, 1, 2)
     chunk: int = 16
@@ -92,7 +97,7 @@ class Recipe:
         return Training(self.data() if data is None else data, epochs=self.epochs, batch_size=self.batch_size,
                         lr=self.lr, optimizer=self.optimizer, weight_decay=self.weight_decay,
                         schedule=self.schedule, channels=self.channels, cells_per_stage=self.cells_per_stage,
-                        seed=int(seed), device="cpu", max_batch=self.chunk)
+                        recalibrate_bn=self.recalibrate_bn, seed=int(seed), device="cpu", max_batch=self.chunk)
 
     def with_seeds(self, seeds) -> Recipe:
         """The same recipe with other seeds."""
@@ -127,7 +132,8 @@ class Recipe:
                 f"{4 * c}), trained on nv.data.digits(resolution={self.resolution}) (fixed split: 1,077 train, "
                 f"360 validation, 360 test images) for {self.epochs} epochs, batch {self.batch_size}, "
                 f"{self.optimizer.upper()}{' (Nesterov momentum 0.9)' if self.optimizer == 'sgd' else ''}, "
-                f"lr {self.lr:g} with {self.schedule} schedule, weight decay {self.weight_decay:g}, seeds "
+                f"lr {self.lr:g} with {self.schedule} schedule, weight decay {self.weight_decay:g}, BatchNorm statistics "
+                f"re-estimated from {self.recalibrate_bn} training minibatches before each evaluation, seeds "
                 f"{list(self.seeds)}; {self.chunk} canonical classes trained at once as one fused network "
                 f"(nv.estimators.Training.evaluate_many), one CPU thread per worker process")
 
