@@ -37,7 +37,7 @@ def _histogram(values, lo=None, hi=1.0, bins=12, width=50) -> list[str]:
     counts, _ = np.histogram(values, bins=edges)
     top = max(1, counts.max())
     return [f"  [{edges[i]:.3f}, {edges[i + 1]:.3f}{']' if i == bins - 1 else ')'} {counts[i]:6d} "
-            f"{'#' * int(round(width * counts[i] / top))}" for i in range(bins)]
+            f"{'#' * round(width * counts[i] / top)}" for i in range(bins)]
 
 
 def report(bench, journal=None, out=sys.stdout) -> dict:

@@ -55,7 +55,7 @@ def test_tiny_build_journals_every_run_and_skips_them_later(tmp_path):
     assert header["recipe"] == TINY.identity() and header["n_val"] == 360
     journal = B.read_journal(j)
     assert sorted(journal["runs"]) == sorted((k, s) for k in {k for k, _ in journal["runs"]} for s in (0, 1))
-    class_of, reps = B.canonical_classes()
+    _, reps = B.canonical_classes()
     for (k, s), r in journal["runs"].items():
         assert r["cell"] == reps[k] and len(r["val"]) == len(r["test"]) == TINY.epochs
         assert all(0 <= v <= 360 for v in r["val"] + r["test"])
@@ -73,7 +73,7 @@ def test_killed_and_resumed_build_equals_one_go(tmp_path):
     _build(resumed, limit=3)
     _build(resumed, limit=6)
     # a kill during a write leaves a member cut short: it is ignored, and its chunk is trained again
-    seg = sorted(resumed.glob("seg-*"))[-1]
+    seg = max(resumed.glob("seg-*"))
     data = seg.read_bytes()
     last = gzip.compress(b'{"chunk": 99, "seed": 0, "cells": []}\n')
     seg.write_bytes(data + last[: len(last) // 2])
@@ -125,7 +125,7 @@ def test_finalize_refuses_incomplete_and_partial_table_loads(tmp_path):
     assert bench.seeds == [0, 1] and bench.epochs == [1, 2] and bench.default_metric == "val_acc"
     assert "Isomorphic cells share one training" in bench.description and "12 of 12,932" in bench.description
     space = bench.space
-    class_of, reps = B.canonical_classes(space)
+    class_of, _ = B.canonical_classes(space)
     trained = {k for k, _ in B.read_journal(j)["runs"]}
     members = [a for a in bench.archs()]
     assert {int(class_of[space.index(a)]) for a in members} == trained
@@ -191,3 +191,33 @@ def test_two_worker_processes_give_the_same_runs(tmp_path):
     for key in a:
         assert {k: v for k, v in a[key].items() if k != "seconds"} == {k: v for k, v in b[key].items()
                                                                         if k != "seconds"}
+
+
+def test_complete_journal_finalizes_every_cell(tmp_path, monkeypatch, capsys):
+    # two stand-in classes (even and odd cells) make a complete journal quick to build
+    class_of = np.arange(15625) % 2
+    monkeypatch.setattr(B, "canonical_classes", lambda space=None: (class_of, np.array([0, 1])))
+    j = tmp_path / "j"
+    assert _build(j, limit=None)["done"] == 4
+    out = tmp_path / "full.npz"
+    bench = B.finalize(recipe=TINY, journal=j, out=out)
+    printed = capsys.readouterr().out
+    assert f"sha256 {B.sha256(out)}" in printed and "15,625 cells" in printed
+    loaded = nv.bench.load(out)
+    assert len(loaded) == 15625 and loaded._held is None and "4 of 4 (class, seed) runs" in loaded.description
+    space = loaded.space
+    for k in (0, 1):
+        curves = {tuple(loaded.curve(space[i], "test_acc", seed=1)) for i in range(k, 40, 2)}
+        assert len(curves) == 1
+    assert loaded.query(space[2], "val_acc") == bench.query(space[0], "val_acc")
+
+
+def test_command_line_finalize_refuses_an_incomplete_journal(tmp_path, capsys):
+    from nasviz.data import digits
+
+    recipe = RECIPES["digits201"]
+    j = tmp_path / "j"
+    B._check_header(j, B._header("digits201", recipe, 6466, digits()))
+    assert cli_main(["bench", "build", "digits201", "--finalize", "--journal", str(j)]) == 1
+    err = capsys.readouterr().err
+    assert "holds 0 of the 19,398" in err and "--partial" in err

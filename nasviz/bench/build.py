@@ -61,7 +61,7 @@ from ..errors import InvalidArgumentError, NasvizError
 from ..spaces.cell import CellSpace
 from .recipes import Recipe, get_recipe
 
-__all__ = ["CODE_FILES", "IncompleteBuildError", "JOURNAL_DIR", "build", "canonical_classes", "code_fingerprint",
+__all__ = ["CODE_FILES", "JOURNAL_DIR", "IncompleteBuildError", "build", "canonical_classes", "code_fingerprint",
            "finalize", "journal_table", "read_journal", "sha256", "status", "verify"]
 
 JOURNAL_DIR = Path(__file__).resolve().parent / "journal"
@@ -166,7 +166,7 @@ def _journal_path(name: str, journal) -> Path:
 
 def _header(name: str, recipe: Recipe, n_classes: int, data) -> dict:
     return {"format": _FORMAT, "table": name, "recipe": recipe.identity(), "classes": int(n_classes),
-            "n_val": int(len(data.y_val)), "n_test": int(len(data.y_test))}
+            "n_val": len(data.y_val), "n_test": len(data.y_test)}
 
 
 def _check_header(path: Path, header: dict) -> None:
@@ -241,7 +241,7 @@ class _Segment:
     def __init__(self, path: Path):
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         self.file = path / f"seg-{stamp}-{os.getpid()}.jsonl.gz"
-        self._f = open(self.file, "ab")
+        self._f = open(self.file, "ab")  # noqa: SIM115 (kept open for the build run, closed by close())
 
     def append(self, record: dict) -> None:
         line = json.dumps(record, separators=(",", ":"), sort_keys=True) + "\n"
@@ -288,8 +288,8 @@ def _train_chunk(task) -> dict:
         if r.status != "ok":
             rec.update(failed=str(r.error), val=None, test=None, loss=None)
         else:
-            rec.update(val=[int(round(v * n_val)) for v in m["val_curve"]],
-                       test=[int(round(v * n_test)) for v in m["test_curve"]],
+            rec.update(val=[round(v * n_val) for v in m["val_curve"]],
+                       test=[round(v * n_test) for v in m["test_curve"]],
                        loss=float(f"{m['train_loss']:.6g}"))
         out.append(rec)
     return {"chunk": int(chunk_id), "seed": int(seed), "wall": round(wall, 3), "cpu": round(cpu, 3),
@@ -350,7 +350,7 @@ def build(name: str = "digits201", *, recipe: Recipe | None = None, seeds=None, 
         raise InvalidArgumentError(f"limit must be a number of classes >= 1 (or None for all), got {limit!r}")
     path = _journal_path(name, journal)
     space = CellSpace()
-    class_of, reps = canonical_classes(space)
+    _, reps = canonical_classes(space)
     data = digits(resolution=recipe.resolution)
     header = _header(name, recipe, len(reps), data)
     _check_header(path, header)
@@ -633,7 +633,6 @@ def verify(bench, recipe: Recipe, *, cells: int = 3, seed: int = 0, epoch: int |
     import warnings
 
     rng = np.random.default_rng(seed)
-    space = bench.space
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         arr = np.asarray(bench._values["val_acc"])[:, :, -1 if epoch is None else bench.epochs.index(epoch)]
