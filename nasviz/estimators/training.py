@@ -95,7 +95,9 @@ class Training(Estimator):
         takes them (CellSpace does; MacroSpace's architectures fix their own widths).
     seed : int
         Seeds the weight initialisation and the minibatch order (``torch.Generator``);
-        the same seed gives the same score on CPU.
+        the same seed gives the same score on CPU with the same number of threads
+        (another thread count sums in another order: the rounding differs, and a few
+        epochs of training can turn that into a different last digit of accuracy).
     device : str
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         On CPU the current ``torch.get_num_threads()`` is respected.
