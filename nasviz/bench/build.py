@@ -60,6 +60,7 @@ import numpy as np
 from ..errors import InvalidArgumentError, NasvizError
 from ..spaces.cell import CellSpace
 from .recipes import Recipe, get_recipe
+from .tables import sha256
 
 __all__ = ["CODE_FILES", "JOURNAL_DIR", "IncompleteBuildError", "build", "canonical_classes", "code_fingerprint",
            "finalize", "journal_table", "read_journal", "sha256", "status", "verify"]
@@ -150,13 +151,6 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def sha256(path) -> str:
-    """Hex sha256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # -- journal -------------------------------------------------------------------------

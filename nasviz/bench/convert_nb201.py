@@ -25,7 +25,6 @@ ImageNet16-120. The script
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import numpy as np
 from ..errors import InvalidArgumentError, NasvizError
 from ..spaces.cell import CellSpace
 from .benchmark import Benchmark
-from .tables import DATA_DIR, TABLES, simulated_seconds_per_epoch
+from .tables import DATA_DIR, TABLES, sha256, simulated_seconds_per_epoch
 
 __all__ = ["convert", "edge_decomposition", "main"]
 
@@ -62,12 +61,6 @@ DESCRIPTION = (
 )
 
 
-def sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _measure(space, ops):

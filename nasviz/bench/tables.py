@@ -28,6 +28,17 @@ __all__ = [
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
+def sha256(path) -> str:
+    """Hex sha256 of a file (the checksums below, the conversion and the build use it)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 # name -> (file in DATA_DIR, its sha256 or None while the table is being built)
 TABLES = {
     "nb201-12epoch": ("nb201-12epoch.npz", "b16aebc07ce8585742b6d329d8b7a5b923857d22d24b15609c1dddd7b973f199"),
