@@ -221,3 +221,14 @@ def test_command_line_finalize_refuses_an_incomplete_journal(tmp_path, capsys):
     assert cli_main(["bench", "build", "digits201", "--finalize", "--journal", str(j)]) == 1
     err = capsys.readouterr().err
     assert "holds 0 of the 19,398" in err and "--partial" in err
+
+
+def test_recipe_estimator_takes_changes_and_names_bad_ones():
+    est = TINY.estimator(seed=3, epochs=1, device="auto", inherit=True)
+    assert (est.seed, est.epochs, est.channels, est.batch_size, est.device, est.inherit) == (3, 1, 2, 256, "auto", True)
+    assert TINY.estimator().seed == 0
+    with pytest.raises(nv.errors.NasvizError, match=r"unknown Training arguments \['epoch'\]; accepted: .*'epochs'"):
+        TINY.estimator(epoch=2)
+    assert nv.bench.recipe("digits201") is RECIPES["digits201"]
+    with pytest.raises(nv.errors.NasvizError, match="no build recipe for table 'nb201-12epoch'"):
+        nv.bench.recipe("nb201-12epoch")

@@ -442,3 +442,20 @@ def test_proxy_lab_with_a_mapping_bad_settings_and_stop():
     custom = nv.widgets.ProxyLab("nb201-12epoch", data=nv.data.digits(resolution=6), proxies=("train-1ep-4px",))
     custom.run_button.click()
     assert "changes the resolution" in custom.error_ and not custom.running
+
+
+def test_proxy_lab_uses_the_tables_recipe():
+    """With a table that nasviz builds (named digits201), proxies score the recipe's networks."""
+    import pandas as pd
+
+    space = nv.CellSpace()
+    archs = [space[i * 997] for i in range(8)]
+    df = pd.DataFrame({"arch": [str(a) for a in archs], "val_acc": np.linspace(0.5, 0.9, 8)})
+    recipe = nv.bench.recipe("digits201")
+    for name, channels, batch_size in (("digits201", recipe.channels, recipe.batch_size), ("mine", 8, 64)):
+        lab = nv.widgets.ProxyLab(nv.bench.from_dataframe(df, name=name), proxies=("train-2ep", "synflow"))
+        train = lab.make_estimator("train-2ep")
+        assert (train.epochs, train.channels, train.batch_size) == (2, channels, batch_size)
+        assert lab.make_estimator("synflow").channels == channels
+    low = lab.make_estimator("train-1ep-4px")
+    assert low.data.X_train.shape[-1] == 4 and low.epochs == 1

@@ -7,6 +7,8 @@
 - :class:`Benchmark`: ``query``, ``query_many``, ``optimum``, ``percentile``,
   ``cost`` (training seconds, measured or simulated), ``to_dataframe``.
 - ``nv.estimators.Tabular(bench)`` turns a table into an estimator.
+- :func:`recipe` the fixed training recipe of a table that nasviz builds (digits201):
+  ``nv.bench.recipe("digits201").estimator(seed=0, epochs=2)`` trains its networks.
 
 Examples
 --------
@@ -22,6 +24,8 @@ True
 
 from .benchmark import Benchmark, NotInTableError
 from .custom import from_csv, from_dataframe
+from .recipes import Recipe
+from .recipes import get_recipe as recipe
 from .tables import available, load
 
-__all__ = ["Benchmark", "NotInTableError", "available", "from_csv", "from_dataframe", "load"]
+__all__ = ["Benchmark", "NotInTableError", "Recipe", "available", "from_csv", "from_dataframe", "load", "recipe"]

@@ -90,14 +90,31 @@ class Recipe:
 
         return digits(resolution=self.resolution)
 
-    def estimator(self, seed: int, data=None):
-        """A :class:`nasviz.estimators.Training` that trains with this recipe and ``seed`` on CPU."""
+    def estimator(self, seed: int = 0, data=None, **changes):
+        """A :class:`nasviz.estimators.Training` that trains with this recipe and ``seed`` on CPU.
+
+        ``changes`` are other keyword arguments of ``Training`` that replace the recipe's
+        (e.g. ``epochs=1`` for a low-fidelity proxy of the table, ``device="auto"``);
+        ``data`` replaces the recipe's digits (e.g. at a lower resolution).
+
+        Examples
+        --------
+        >>> est = RECIPES["digits201"].estimator(seed=0, epochs=2)
+        >>> est.epochs, est.channels, est.batch_size
+        (2, 4, 128)
+        """
         from ..estimators.training import Training
 
-        return Training(self.data() if data is None else data, epochs=self.epochs, batch_size=self.batch_size,
-                        lr=self.lr, optimizer=self.optimizer, weight_decay=self.weight_decay,
-                        schedule=self.schedule, channels=self.channels, cells_per_stage=self.cells_per_stage,
-                        recalibrate_bn=self.recalibrate_bn, seed=int(seed), device="cpu", max_batch=self.chunk)
+        settings = dict(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, optimizer=self.optimizer,
+                        weight_decay=self.weight_decay, schedule=self.schedule, channels=self.channels,
+                        cells_per_stage=self.cells_per_stage, recalibrate_bn=self.recalibrate_bn, seed=int(seed),
+                        device="cpu", max_batch=self.chunk)
+        unknown = sorted(set(changes) - set(settings) - {"space", "inherit", "inherit_epochs", "threads"})
+        if unknown:
+            raise InvalidArgumentError(f"unknown Training arguments {unknown}; accepted: "
+                                       f"{sorted(set(settings) | {'space', 'inherit', 'inherit_epochs', 'threads'})}")
+        settings.update(changes)
+        return Training(self.data() if data is None else data, **settings)
 
     def with_seeds(self, seeds) -> Recipe:
         """The same recipe with other seeds."""
@@ -143,7 +160,18 @@ RECIPES = {"digits201": Recipe()}
 
 
 def get_recipe(name: str) -> Recipe:
-    """The recipe of table ``name``."""
+    """The recipe of table ``name`` (``nv.bench.recipe``).
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> nv.bench.recipe("digits201").epochs
+    6
+    >>> nv.bench.recipe("nb201-12epoch")
+    Traceback (most recent call last):
+    ...
+    nasviz.errors.UnknownNameError: no build recipe for table 'nb201-12epoch'; tables that nasviz builds: 'digits201'
+    """
     if name not in RECIPES:
         raise UnknownNameError(f"no build recipe for table {name!r}; tables that nasviz builds: "
                                f"{', '.join(map(repr, RECIPES))}")

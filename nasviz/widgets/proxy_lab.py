@@ -90,6 +90,10 @@ class ProxyLab(WidgetBase):
         Selected at first: zero-cost names (``ZeroCost.available()``), training
         fidelities ``"train-<epochs>ep[-<pixels>px][-<percent>pct]"`` (see
         :data:`TRAINING_PROXIES`), or Estimator objects (or ``{label: estimator}``).
+        When the table has a build recipe (``nv.bench.recipe(name)``, e.g. digits201's),
+        the proxies score the recipe's networks (its width and depth) and training
+        fidelities train with its settings, so that only the fidelity differs from the
+        ground truth; otherwise ``Training``'s and ``ZeroCost``'s defaults apply.
     sample_size : int
         Architectures to score.
     metric : str, optional
@@ -259,10 +263,17 @@ class ProxyLab(WidgetBase):
             return choice
         seed = self.seed_text.value
         data = self.data if self.data is not None else digits(seed=seed)
+        from ..bench.recipes import RECIPES
+
+        name = self.bench_.name if self.bench_ is not None else None
+        recipe = RECIPES.get(name)  # the table's own recipe, if nasviz built it: the same networks as the truth
         m = _TRAIN.match(choice)
         if m is None:
             from ..estimators.zero_cost import ZeroCost
 
+            if recipe is not None:
+                return ZeroCost(choice, data, space=self.space_, seed=seed, channels=recipe.channels,
+                                cells_per_stage=recipe.cells_per_stage)
             return ZeroCost(choice, data, space=self.space_, seed=seed)
         from ..estimators.training import Training
 
@@ -272,6 +283,8 @@ class ProxyLab(WidgetBase):
                 raise InvalidArgumentError(f"proxy {choice!r} changes the resolution or subset of the digits data; "
                                            "with your own data=..., use 'train-<epochs>ep' or pass an Estimator")
             data = digits(resolution=int(px) if px else 8, subset=int(pct) / 100 if pct else 1.0, seed=seed)
+        if recipe is not None:  # the table's recipe at a lower fidelity: only the fidelity differs from the truth
+            return recipe.estimator(seed=seed, data=data, space=self.space_, epochs=epochs)
         return Training(data, space=self.space_, epochs=epochs, seed=seed)
 
     def draw_sample(self, size: int, seed: int) -> list:
