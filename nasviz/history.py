@@ -199,6 +199,22 @@ class History:
                 best = t
         return best
 
+    def evaluations_to(self, target: float) -> int | None:
+        """Evaluations (trials, in trial order) until a score ``>= target``; None if never.
+
+        Examples
+        --------
+        >>> import nasviz as nv
+        >>> space = nv.CellSpace()
+        >>> h = nv.History([nv.Trial(i, space[i], nv.Result(score=s)) for i, s in enumerate([0.2, 0.9, 0.7])])
+        >>> h.evaluations_to(0.9), h.evaluations_to(0.95)
+        (2, None)
+        """
+        for k, t in enumerate(self.trials, start=1):
+            if t.ok and t.score >= target:
+                return k
+        return None
+
     # -- curves ----------------------------------------------------------------------
     def incumbent(self, by: str = "evaluations") -> tuple[np.ndarray, np.ndarray]:
         """The best score so far after each trial: ``(x, best)`` arrays, one entry per trial.

@@ -315,10 +315,10 @@ def _history(scores):
 
 
 def test_race_table_counts_evaluations_to_the_optimum():
-    from nasviz.widgets.strategy_race import evaluations_to, race_table
+    from nasviz.widgets.strategy_race import race_table
 
     a = [_history([0.1, 0.9, 1.0]), _history([1.0, 0.2]), _history([0.3, 0.4])]
-    assert [evaluations_to(h, 1.0) for h in a] == [3, 1, None]
+    assert [h.evaluations_to(1.0) for h in a] == [3, 1, None]
     rows = race_table({"a": a, "b": [_history([0.5])]}, optimum=1.0)
     assert rows[0] == {"label": "a", "runs": 3, "found": 2, "median_evals": 2.0, "mean_evals": 2.0,
                        "mean_regret": pytest.approx((0 + 0 + 0.6) / 3)}

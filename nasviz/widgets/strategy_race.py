@@ -12,24 +12,7 @@ import numpy as np
 from ..errors import InvalidArgumentError, check_choice
 from ._common import Throttle, WidgetBase, int_value, new_figure, show_figure, show_text, table_html
 
-__all__ = ["StrategyRace", "evaluations_to", "race_table"]
-
-
-def evaluations_to(history, target: float) -> int | None:
-    """Evaluations (trials, in trial order) until a score ``>= target``; None if never.
-
-    Examples
-    --------
-    >>> import nasviz as nv
-    >>> space = nv.CellSpace()
-    >>> h = nv.History([nv.Trial(i, space[i], nv.Result(score=s)) for i, s in enumerate([0.2, 0.9, 0.7])])
-    >>> evaluations_to(h, 0.9), evaluations_to(h, 0.95)
-    (2, None)
-    """
-    for k, t in enumerate(history.trials, start=1):
-        if t.ok and t.score >= target:
-            return k
-    return None
+__all__ = ["StrategyRace", "race_table"]
 
 
 def race_table(histories: dict, optimum: float) -> list[dict]:
@@ -51,7 +34,7 @@ def race_table(histories: dict, optimum: float) -> list[dict]:
     """
     rows = []
     for label, hs in histories.items():
-        evals = [e for e in (evaluations_to(h, optimum) for h in hs) if e is not None]
+        evals = [e for e in (h.evaluations_to(optimum) for h in hs) if e is not None]
         regrets = [optimum - h.best.score for h in hs if h.best is not None]
         rows.append({
             "label": label,
