@@ -175,8 +175,8 @@ def main(argv=None) -> int:
         print(f"building {args.venv} from binder/ ...", flush=True)
         bin_dir = build_venv(args.venv)
         print(f"built in {time.perf_counter() - start:.0f} s", flush=True)
-    version = subprocess.run([str(bin_dir / "python"), "-c", "import torch, nasviz; print(torch.__version__, "
-                              "torch.cuda.is_available(), nasviz.__version__)"], capture_output=True, text=True)
+    probe = "import torch, nasviz; print(torch.__version__, torch.cuda.is_available(), nasviz.__version__)"
+    version = subprocess.run([str(bin_dir / "python"), "-c", probe], capture_output=True, text=True, check=True)
     print(f"torch, CUDA available, nasviz: {version.stdout.strip()}")
 
     cgroup = MemoryCgroup(args.limit_mb << 20) if args.limit_mb > 0 else None

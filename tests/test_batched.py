@@ -13,22 +13,7 @@ SKIPS = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_c
 CONVS = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return nv.data.digits(resolution=4, subset=0.5)
-
-
-@pytest.fixture(scope="module")
-def space():
-    return nv.CellSpace()
+pytestmark = pytest.mark.usefixtures("one_thread")  # data, space, one_thread: tests/conftest.py
 
 
 @pytest.fixture(scope="module")

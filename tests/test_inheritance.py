@@ -1,7 +1,6 @@
 import pytest
 import torch
 
-import nasviz as nv
 from nasviz.estimators import training
 from nasviz.estimators.inheritance import inherit, snapshot, weight_units
 from nasviz.estimators.training import Training
@@ -11,22 +10,7 @@ PARENT = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_c
 CHILD = "|nor_conv_1x1~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return nv.data.digits(resolution=4, subset=0.5)
-
-
-@pytest.fixture(scope="module")
-def space():
-    return nv.CellSpace()
+pytestmark = pytest.mark.usefixtures("one_thread")  # data, space, one_thread: tests/conftest.py
 
 
 def small(data, **kwargs):

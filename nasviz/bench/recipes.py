@@ -105,10 +105,10 @@ class Recipe:
         """
         from ..estimators.training import Training
 
-        settings = dict(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, optimizer=self.optimizer,
-                        weight_decay=self.weight_decay, schedule=self.schedule, channels=self.channels,
-                        cells_per_stage=self.cells_per_stage, recalibrate_bn=self.recalibrate_bn, seed=int(seed),
-                        device="cpu", max_batch=self.chunk)
+        settings = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "optimizer": self.optimizer,
+                    "weight_decay": self.weight_decay, "schedule": self.schedule, "channels": self.channels,
+                    "cells_per_stage": self.cells_per_stage, "recalibrate_bn": self.recalibrate_bn,
+                    "seed": int(seed), "device": "cpu", "max_batch": self.chunk}
         unknown = sorted(set(changes) - set(settings) - {"space", "inherit", "inherit_epochs", "threads"})
         if unknown:
             raise InvalidArgumentError(f"unknown Training arguments {unknown}; accepted: "
