@@ -13,12 +13,7 @@ ALL = ZeroCost.available()
 STOCHASTIC = [p for p in ALL if p not in ("params", "flops")]  # depend on the initial weights (and minibatch)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
