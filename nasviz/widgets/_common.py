@@ -163,6 +163,26 @@ class Throttle:
             self.calls += 1
 
 
+def as_benchmark(bench):
+    """``bench`` as a :class:`~nasviz.bench.Benchmark`: a table name is loaded, a Benchmark kept.
+
+    Examples
+    --------
+    >>> as_benchmark("nb201-12epoch").name
+    'nb201-12epoch'
+    >>> as_benchmark(3)
+    Traceback (most recent call last):
+    ...
+    nasviz.errors.InvalidArgumentError: bench must be a Benchmark or a table name (nv.bench.available()), got 3
+    """
+    from ..bench import Benchmark, load
+
+    table = load(bench) if isinstance(bench, str) else bench
+    if not isinstance(table, Benchmark):
+        raise InvalidArgumentError(f"bench must be a Benchmark or a table name (nv.bench.available()), got {bench!r}")
+    return table
+
+
 def _close_tree(widget) -> None:
     for child in getattr(widget, "children", ()):
         _close_tree(child)
@@ -229,6 +249,15 @@ class WidgetBase:
         self.thread_ = threading.Thread(target=body, name=f"nasviz-{name}", daemon=True)
         self.thread_.start()
         return self.thread_
+
+    def _begin_run(self, total: int, status: str) -> None:
+        """Reset the Stop flag and the progress bar to ``total`` steps, lock Run, unlock Stop, show ``status``."""
+        self._stop.clear()
+        self.progress.max = total
+        self.progress.value = 0
+        self.run_button.disabled = True
+        self.stop_button.disabled = False
+        self.status.value = status
 
     def _thread_done(self) -> None:
         """Called in the thread when it ends (errors included); subclasses re-enable buttons."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, check_choice
 from ..pareto import pareto_front
-from ._common import WidgetBase, new_figure, show_figure, table_html
+from ._common import WidgetBase, as_benchmark, new_figure, show_figure, table_html
 
 __all__ = ["ParetoExplorer", "front_data"]
 
@@ -94,12 +94,8 @@ class ParetoExplorer(WidgetBase):
         self.y = y
         self.seed = seed
         self._init_common()
-        from ..bench import Benchmark, load
 
-        self.bench_ = load(bench) if isinstance(bench, str) else bench
-        if not isinstance(self.bench_, Benchmark):
-            raise InvalidArgumentError(f"bench must be a Benchmark or a table name (nv.bench.available()), "
-                                       f"got {bench!r}")
+        self.bench_ = as_benchmark(bench)
         y0 = self.bench_.default_metric if y is None else y
         self.rng_ = np.random.default_rng(seed)
         self.data_ = front_data(self.bench_, x, y0)

@@ -318,13 +318,8 @@ class ProxyLab(WidgetBase):
             self.sample_, self.truth_ = sample, truth
             self.results_ = {label: {"scores": np.full(size, np.nan), "costs": np.full(size, np.nan),
                                      "done": 0, "stats": None} for label in labels}
-        self._stop.clear()
-        self.progress.max = size * len(labels)
-        self.progress.value = 0
         self.table.value = ""
-        self.run_button.disabled = True
-        self.stop_button.disabled = False
-        self.status.value = "scoring"
+        self._begin_run(size * len(labels), "scoring")
 
         def score_all():
             for label, est in estimators.items():

@@ -10,7 +10,7 @@ import ipywidgets as W
 import numpy as np
 
 from ..errors import InvalidArgumentError, check_choice
-from ._common import Throttle, WidgetBase, int_value, new_figure, show_figure, show_text, table_html
+from ._common import Throttle, WidgetBase, as_benchmark, int_value, new_figure, show_figure, show_text, table_html
 
 __all__ = ["StrategyRace", "race_table"]
 
@@ -109,12 +109,8 @@ class StrategyRace(WidgetBase):
         self.seed = seed
         self._init_common()
         from .. import strategies as nvstrategies
-        from ..bench import Benchmark, load
 
-        self.bench_ = load(bench) if isinstance(bench, str) else bench
-        if not isinstance(self.bench_, Benchmark):
-            raise InvalidArgumentError(f"bench must be a Benchmark or a table name (nv.bench.available()), "
-                                       f"got {bench!r}")
+        self.bench_ = as_benchmark(bench)
         names = nvstrategies.available()
         chosen = [strategies] if isinstance(strategies, str) else list(strategies)
         for s in chosen:
@@ -177,13 +173,8 @@ class StrategyRace(WidgetBase):
         estimator = Tabular(self.bench_, metric=metric)
         self.optimum_ = self.bench_.optimum(metric)[1]
         self.histories_ = {name: [] for name in names}
-        self._stop.clear()
-        self.progress.max = seeds * len(names)
-        self.progress.value = 0
         self.table.value = ""
-        self.run_button.disabled = True
-        self.stop_button.disabled = False
-        self.status.value = "running"
+        self._begin_run(seeds * len(names), "running")
 
         def race():
             from ..search import Search
