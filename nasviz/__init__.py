@@ -33,6 +33,7 @@ _LAZY = {
     "draw_network": "nasviz.draw",
     "draw_diff": "nasviz.draw",
     "Search": "nasviz.search",
+    "BatchExecutor": "nasviz.batching",
     "History": "nasviz.history",
     "Trial": "nasviz.history",
     "compare": "nasviz.history",
@@ -41,6 +42,7 @@ _LAZY = {
 _SUBMODULES = {
     "errors", "spaces", "strategies", "estimators", "bench", "data", "draw", "search",
     "storage", "history", "widgets", "cli", "model_stats", "devices", "pareto", "grading", "assignments",
+    "batching",
 }
 
 __all__ = sorted(set(_LAZY) | _SUBMODULES | {"__version__"})

@@ -50,6 +50,7 @@ import warnings
 
 import numpy as np
 
+from .batching import BatchExecutor
 from .errors import InvalidArgumentError, check_choice, check_positive_int
 from .estimators.base import Result
 from .history import History, Trial
@@ -93,6 +94,11 @@ def evaluate_safely(estimator, arch, parent=None, fidelity=None) -> Result:
         result = estimator.evaluate(arch, parent=parent, fidelity=fidelity)
     except Exception as err:  # noqa: BLE001 - a failing candidate is recorded, the search goes on
         return Result.failed(_describe_error(err), cost=time.perf_counter() - start)
+    return _checked(result, start)
+
+
+def _checked(result, start: float) -> Result:
+    """``result`` if it is a Result with a finite score (or a failed one), else a failed Result saying why."""
     if not isinstance(result, Result):
         return Result.failed(f"the estimator returned {type(result).__name__}, expected a nasviz Result",
                              cost=time.perf_counter() - start)
@@ -114,6 +120,51 @@ def _worker_name() -> str:
         except ValueError:  # not inside a Dask worker
             pass
     return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+
+
+def evaluate_batch_tasks(tasks) -> list:
+    """:func:`_evaluate_task` for several candidates with one estimator, space and fidelity.
+
+    ``tasks`` are ``_evaluate_task`` argument tuples (estimator given, not a token).
+    The candidates are judged by one ``estimator.evaluate_many(archs, parents=...,
+    fidelity=...)`` call (batched training), each result checked as
+    :func:`evaluate_safely` checks one; if that call raises (or the estimator has no
+    ``evaluate_many``), one by one, so that only a failing candidate fails. Returns
+    ``(result, started, finished, worker)`` per task, in order.
+    """
+    _, estimator, space, _, _, fidelity, _ = tasks[0]
+    started = time.time()
+    out: list = [None] * len(tasks)
+    archs, parents, where = [], [], []
+    for k, (_, _, _, arch_text, parent_text, _, _) in enumerate(tasks):
+        try:
+            archs.append(space.from_string(arch_text))
+            parents.append(None if parent_text is None else space.from_string(parent_text))
+            where.append(k)
+        except Exception as err:  # noqa: BLE001
+            del archs[len(where):]
+            out[k] = (Result.failed(f"cannot rebuild the architecture: {_describe_error(err)}"), started,
+                      time.time(), _worker_name())
+    worker = _worker_name()
+    results = None
+    many = getattr(estimator, "evaluate_many", None)
+    if len(archs) > 1 and callable(many):
+        start = time.perf_counter()
+        try:
+            results = list(many(archs, parents=parents, fidelity=fidelity))
+        except Exception:  # noqa: BLE001 - judged one by one below: only the failing candidates fail
+            results = None
+        if results is not None and len(results) != len(archs):
+            results = None
+    if results is None:
+        for k, arch, parent in zip(where, archs, parents):
+            begun = time.time()
+            out[k] = (evaluate_safely(estimator, arch, parent, fidelity), begun, time.time(), worker)
+    else:
+        finished = time.time()
+        for k, result in zip(where, results):
+            out[k] = (_checked(result, start), started, finished, worker)
+    return out
 
 
 def _evaluate_task(token, estimator, space, arch_text, parent_text, fidelity, nonce=None):
@@ -228,8 +279,10 @@ class Search:
         releases the GIL while it computes. For pure-Python estimators that hold the
         GIL, pass a process pool.
     executor : concurrent.futures.Executor or None
-        Where evaluations run: ``ProcessPoolExecutor(n)``, or Dask's
-        ``Client(...).get_executor()`` for a cluster (see ``docs/distributed.md``).
+        Where evaluations run: ``ProcessPoolExecutor(n)``, Dask's
+        ``Client(...).get_executor()`` for a cluster (see ``docs/distributed.md``), or
+        :class:`~nasviz.BatchExecutor` ``(max_batch=workers)`` to judge the candidates in
+        flight together with ``estimator.evaluate_many`` (batched training).
         The search neither starts nor shuts it down. Except for thread pools, the
         estimator and the space must be picklable; the estimator is sent once per
         worker process. With an executor, ``workers`` still bounds the evaluations in
@@ -492,7 +545,7 @@ class Search:
     def _make_executor(self):
         """(executor, owned, send_once)."""
         if self.executor is not None:
-            send_once = not isinstance(self.executor, cf.ThreadPoolExecutor)
+            send_once = not isinstance(self.executor, (cf.ThreadPoolExecutor, BatchExecutor))
             if send_once:
                 self._check_picklable()
             return self.executor, False, send_once
@@ -604,7 +657,7 @@ class Search:
     def _submit(self, executor, inflight, number, *, with_estimator: bool) -> None:
         arch, parent, fidelity = self._asked[number]
         self._nonce += 1
-        token = None if isinstance(executor, (_InlineExecutor, cf.ThreadPoolExecutor)) else self._token
+        token = None if isinstance(executor, (_InlineExecutor, cf.ThreadPoolExecutor, BatchExecutor)) else self._token
         try:
             fut = executor.submit(_evaluate_task, token, self.estimator if with_estimator else None, self.space,
                                   str(arch), _text(parent), fidelity, (self._token, self._nonce))

@@ -1,0 +1,163 @@
+"""BatchExecutor: a search's evaluations in flight, trained together by ``evaluate_many``.
+
+:class:`~nasviz.Search` hands each candidate to an executor on its own. With
+``executor=BatchExecutor(max_batch=N)`` and ``workers=N``, the candidates in flight
+are gathered and judged with one ``estimator.evaluate_many(...)`` call: for
+:class:`~nasviz.estimators.Training` that trains them as one fused network, on the
+CPU or a GPU, instead of one small network after another. Nothing else changes:
+every result is still journaled on its own, failures stay per candidate, and the
+strategy is told as results arrive (all of a batch at once).
+
+Examples
+--------
+>>> import nasviz as nv
+>>> from nasviz.estimators.base import Estimator
+>>> class Convs(Estimator):
+...     def __init__(self):
+...         self.calls = []
+...     def _evaluate_many(self, archs, parents, fidelity):
+...         self.calls.append(len(archs))
+...         return [nv.Result(score=a.ops.count("nor_conv_3x3"), cost=1.0) for a in archs]
+...     def _evaluate(self, arch, parent=None, fidelity=None):
+...         return self._evaluate_many([arch], [parent], fidelity)[0]
+>>> space, est = nv.CellSpace(), Convs()
+>>> history = nv.Search(space, nv.strategies.RandomSearch(space, seed=0), est, budget=12, workers=4,
+...                     executor=nv.BatchExecutor(max_batch=4)).run(progress=False)
+>>> len(history), est.calls
+(12, [4, 4, 4])
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import threading
+import time
+
+from .errors import InvalidArgumentError, check_positive_int
+
+__all__ = ["BatchExecutor"]
+
+
+class BatchExecutor(cf.Executor):
+    """An executor that runs what is submitted in batches, in one background thread.
+
+    Parameters
+    ----------
+    max_batch : int
+        Most evaluations judged together. Give the search ``workers=max_batch``, so
+        that it keeps that many candidates in flight.
+    wait : float
+        Seconds without a new submission after which a batch that is not full starts.
+        A search submits the candidates of a batch one ask apart (microseconds for
+        most strategies, tens of milliseconds for Bayesian optimisation), and a full
+        batch starts at once, so the wait is paid only by the last, partial batch of
+        a budget.
+
+    Attributes
+    ----------
+    batches_ : list of int
+        Size of each batch run so far.
+
+    Notes
+    -----
+    Search evaluations with the same estimator and fidelity go to one
+    ``estimator.evaluate_many(archs, parents=..., fidelity=...)`` call (each result
+    checked as :func:`nasviz.search.evaluate_safely` checks one; if the call raises,
+    the batch's candidates are evaluated one by one, so only the failing one fails).
+    Anything else submitted runs as a plain call, in the same thread. Everything runs
+    in this process (nothing is pickled), like a thread pool; for a cluster, use
+    Dask's executor instead. ``Training.evaluate_many`` rounds differently from
+    ``Training.evaluate`` (fused arithmetic), so scores match a one-by-one search up
+    to floating-point rounding, amplified by training.
+    """
+
+    def __init__(self, max_batch: int = 8, wait: float = 0.5):
+        self.max_batch = max_batch
+        self.wait = wait
+        check_positive_int("max_batch", max_batch)
+        if not isinstance(wait, (int, float)) or isinstance(wait, bool) or not wait >= 0:
+            raise InvalidArgumentError(f"wait must be a number of seconds >= 0, got {wait!r}")
+        self.batches_ = []
+        self._queue = []  # (future, fn, args, kwargs)
+        self._cond = threading.Condition()
+        self._last = 0.0
+        self._shutdown = False
+        self._thread = None
+
+    def __repr__(self) -> str:
+        return f"BatchExecutor(max_batch={self.max_batch!r}, wait={self.wait!r})"
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self._cond:
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            future = cf.Future()
+            self._queue.append((future, fn, args, kwargs))
+            self._last = time.monotonic()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="nasviz-batch", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._cond:
+            self._shutdown = True
+            if cancel_futures:
+                for future, *_ in self._queue:
+                    future.cancel()
+                self._queue.clear()
+            self._cond.notify_all()
+            thread = self._thread
+        if wait and thread is not None:
+            thread.join()
+
+    # -- the batching thread -------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._shutdown:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                while len(self._queue) < self.max_batch and not self._shutdown:
+                    remaining = self._last + self.wait - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+            live = [item for item in batch if item[0].set_running_or_notify_cancel()]
+            if live:
+                self.batches_.append(len(live))
+                self._run(live)
+
+    def _run(self, items) -> None:
+        from .search import _evaluate_task, evaluate_batch_tasks
+
+        groups: dict = {}
+        for item in items:
+            _, fn, args, kwargs = item
+            if fn is _evaluate_task and not kwargs and len(args) == 7 and args[1] is not None:
+                estimator, space, fidelity = args[1], args[2], args[5]
+                groups.setdefault((id(estimator), id(space), repr(fidelity)), []).append(item)
+            else:
+                self._call(item)
+        for group in groups.values():
+            try:
+                values = evaluate_batch_tasks([args for _, _, args, _ in group])
+            except BaseException as err:  # noqa: BLE001 - handed to the futures, as a thread pool would
+                for future, *_ in group:
+                    future.set_exception(err)
+                continue
+            for (future, *_), value in zip(group, values):
+                future.set_result(value)
+
+    @staticmethod
+    def _call(item) -> None:
+        future, fn, args, kwargs = item
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as err:  # noqa: BLE001 - handed to the future, as a thread pool would
+            future.set_exception(err)
+        else:
+            future.set_result(result)
