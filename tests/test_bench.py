@@ -363,3 +363,37 @@ def test_a_few_cells_of_a_large_space():
     with pytest.raises(NotInTableError, match="does not contain"):
         bench.query(archs[3])
     assert list(bench.to_dataframe()["acc"]) == list(bench.query_many(bench.archs()))
+
+
+# -- digits201 ----------------------------------------------------------------------
+def test_digits201_ships_every_cell_with_its_recipe():
+    from nasviz.bench.build import canonical_classes
+
+    assert "digits201" in nv.bench.available()
+    file, expected = TABLES["digits201"]
+    assert expected is not None and sha256(DATA_DIR / file) == expected
+    assert (DATA_DIR / file).stat().st_size <= 10 * 2**20
+    bench = nv.bench.load("digits201")
+    recipe = nv.bench.recipe("digits201")
+    assert len(bench) == 15625 and bench.seeds == list(recipe.seeds)
+    assert bench.default_metric == "val_acc"
+    assert {"val_acc", "test_acc", "train_loss", "params", "flops", "train_seconds"} <= set(bench.metrics)
+    assert recipe.describe() in bench.description
+    df = bench.to_dataframe()
+    assert len(df) == 15625 and df["arch"].tolist() == [str(a) for a in bench.space.enumerate()]
+    for seed in recipe.seeds:
+        for epoch in range(1, recipe.epochs + 1):
+            acc = bench.to_dataframe(epoch=epoch, seed=seed)["val_acc"].to_numpy()
+            assert np.isfinite(acc).all() and ((acc >= 0) & (acc <= 1)).all()
+    # isomorphic cells share one training; sizes are each cell's own
+    space = bench.space
+    class_of, _ = canonical_classes(space)
+    big = int(np.bincount(class_of).argmax())  # the largest class
+    members = np.flatnonzero(class_of == big)
+    assert len(members) > 3
+    curves = {tuple(bench.curve(space[int(i)], seed=0)) for i in members}
+    assert len(curves) == 1
+    arch = space.from_string(EXAMPLE)
+    assert bench.query(arch, "params") == nv.count_params(space.build(arch, channels=recipe.channels,
+                                                                       cells_per_stage=recipe.cells_per_stage))
+    assert np.median(df["val_acc"]) < 0.97  # the recipe keeps the cells apart (not all at 97-99%)

@@ -42,7 +42,7 @@ def sha256(path) -> str:
 # name -> (file in DATA_DIR, its sha256 or None while the table is being built)
 TABLES = {
     "nb201-12epoch": ("nb201-12epoch.npz", "b16aebc07ce8585742b6d329d8b7a5b923857d22d24b15609c1dddd7b973f199"),
-    "digits201": ("digits201.npz", None),
+    "digits201": ("digits201.npz", "62a7da8b08bb1bdd8e217da272c5d63f63c07a8e3c0259611f7b8916fbb81edf"),
 }
 
 #: Images in one simulated training epoch (CIFAR-10's training set).
