@@ -47,6 +47,8 @@ def plain_train(space, arch, data, *, epochs, batch_size, lr, weight_decay, chan
     import torch
     import torch.nn.functional as F
 
+    from nasviz.estimators.training import _recalibrate_bn
+
     torch.manual_seed(seed)
     model = space.build(arch, num_classes=data.num_classes, in_channels=data.in_channels, channels=channels).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
@@ -60,19 +62,6 @@ def plain_train(space, arch, data, *, epochs, batch_size, lr, weight_decay, chan
         with torch.no_grad():
             return (model(X).argmax(1) == y).float().mean().item()
 
-    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-
-    def recalibrate(batches=4):
-        for m in bns:
-            m.reset_running_stats()
-            m.momentum = None
-        model.train()
-        with torch.no_grad():
-            for t in range(batches):
-                model(data.X_train[t * batch_size:(t + 1) * batch_size])
-        for m in bns:
-            m.momentum = 0.1
-
     for _ in range(epochs):
         model.train()
         perm = torch.randperm(n, generator=gen).to(device)
@@ -83,7 +72,7 @@ def plain_train(space, arch, data, *, epochs, batch_size, lr, weight_decay, chan
             loss.backward()
             opt.step()
             sched.step()
-        recalibrate()
+        _recalibrate_bn(model, data.X_train, 4, batch_size)  # as Training(recalibrate_bn=4) does
         val = accuracy(data.X_val, data.y_val)
         accuracy(data.X_test, data.y_test)
     return val

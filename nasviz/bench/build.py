@@ -458,7 +458,7 @@ _EDGE_CACHE: dict = {}
 # -- finalize ------------------------------------------------------------------------
 def _edge_decomposition(space: CellSpace, recipe: Recipe, check: int = 10):
     """Exact per-(edge, op) params and FLOPs of the recipe's network (checked on random cells)."""
-    from ..model_stats import count_flops, count_params
+    from ..model_stats import count_flops, count_params, edge_decomposition
 
     key = (tuple(space._ops), space.nodes, recipe.channels, recipe.cells_per_stage, recipe.resolution)
     if key in _EDGE_CACHE:
@@ -468,23 +468,10 @@ def _edge_decomposition(space: CellSpace, recipe: Recipe, check: int = 10):
     def measure(ops):
         net = space.build(space.from_ops(ops), num_classes=10, in_channels=1, channels=recipe.channels,
                           cells_per_stage=recipe.cells_per_stage)
-        return np.array([count_params(net), count_flops(net, shape)], dtype=np.int64)
+        return count_params(net), count_flops(net, shape)
 
     ops, n_edges = list(space._ops), len(space.edges)
-    base = measure(["none"] * n_edges)
-    contrib = np.zeros((n_edges, len(ops), 2), dtype=np.int64)
-    for e in range(n_edges):
-        for k, op in enumerate(ops):
-            if op != "none":
-                cell = ["none"] * n_edges
-                cell[e] = op
-                contrib[e, k] = measure(cell) - base
-    rng = np.random.default_rng(0)
-    for _ in range(check):
-        cell = [ops[int(k)] for k in rng.integers(len(ops), size=n_edges)]
-        predicted = base + sum(contrib[e, ops.index(op)] for e, op in enumerate(cell))
-        if not np.array_equal(predicted, measure(cell)):
-            raise RuntimeError(f"params/FLOPs are not additive over edges for {cell}")
+    base, contrib = edge_decomposition(space, measure, check=check, seed=0)
     digits = np.array([[ops.index(op) for op in a.ops] for a in space.enumerate()], dtype=np.int64)
     totals = base + contrib[np.arange(n_edges), digits].sum(axis=1)
     _EDGE_CACHE[key] = (totals[:, 0], totals[:, 1])

@@ -71,33 +71,11 @@ def _measure(space, ops):
 
 
 def edge_decomposition(space: CellSpace, check: int = 20, seed: int = 0):
-    """Exact per-(edge, op) contributions to params and FLOPs of NAS-Bench-201's network.
+    """Exact per-(edge, op) contributions to params and FLOPs of NAS-Bench-201's network:
+    :func:`nasviz.model_stats.edge_decomposition` with this network's measurement."""
+    from ..model_stats import edge_decomposition as decompose
 
-    Returns ``(base, contrib)``: ``base`` is ``(params, flops)`` of the all-``none``
-    cell and ``contrib`` an int array ``(edges, ops, 2)`` such that a cell's
-    ``(params, flops)`` is ``base + sum_e contrib[e, op_e]``. Raises if the sum
-    misses a direct count on any of ``check`` random cells (or on the all-3x3 cell).
-    """
-    n_edges, ops = len(space.edges), list(space._ops)
-    if "none" not in ops:
-        raise InvalidArgumentError(f"the decomposition starts from the all-'none' cell; ops are {ops}")
-    base = np.array(_measure(space, ["none"] * n_edges), dtype=np.int64)
-    contrib = np.zeros((n_edges, len(ops), 2), dtype=np.int64)
-    for e in range(n_edges):
-        for k, op in enumerate(ops):
-            if op != "none":
-                cell = ["none"] * n_edges
-                cell[e] = op
-                contrib[e, k] = np.array(_measure(space, cell)) - base
-    rng = np.random.default_rng(seed)
-    cells = [list(rng.choice(ops, size=n_edges)) for _ in range(check)] + [["nor_conv_3x3"] * n_edges]
-    for cell in cells:
-        predicted = base + sum(contrib[e, ops.index(op)] for e, op in enumerate(cell))
-        measured = np.array(_measure(space, cell))
-        if not np.array_equal(predicted, measured):
-            raise RuntimeError(f"params/FLOPs are not additive over edges for {cell}: "
-                               f"predicted {predicted.tolist()}, measured {measured.tolist()}")
-    return base, contrib
+    return decompose(space, lambda ops: _measure(space, ops), check=check, seed=seed)
 
 
 def convert(src, out=None, check: int = 20) -> Path:

@@ -109,10 +109,10 @@ class Recipe:
                     "weight_decay": self.weight_decay, "schedule": self.schedule, "channels": self.channels,
                     "cells_per_stage": self.cells_per_stage, "recalibrate_bn": self.recalibrate_bn,
                     "seed": int(seed), "device": "cpu", "max_batch": self.chunk}
-        unknown = sorted(set(changes) - set(settings) - {"space", "inherit", "inherit_epochs", "threads"})
+        accepted = set(settings) | {"space", "inherit", "inherit_epochs", "threads"}
+        unknown = sorted(set(changes) - accepted)
         if unknown:
-            raise InvalidArgumentError(f"unknown Training arguments {unknown}; accepted: "
-                                       f"{sorted(set(settings) | {'space', 'inherit', 'inherit_epochs', 'threads'})}")
+            raise InvalidArgumentError(f"unknown Training arguments {unknown}; accepted: {sorted(accepted)}")
         settings.update(changes)
         return Training(self.data() if data is None else data, **settings)
 
