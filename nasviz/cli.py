@@ -276,8 +276,9 @@ def _add_search(subparsers):
     p.add_argument("--benchmark", type=_benchmark_name, default="nb201-12epoch",
                    help="the table for --estimator table (default nb201-12epoch)")
     p.add_argument("--metric", help="the table metric to maximise (default: the table's own)")
-    p.add_argument("--strategy", type=_strategy_name, default="evolution",
-                   help="random, exhaustive, evolution (default), local, bo, reinforce, mcts, sh, hyperband")
+    p.add_argument("--strategy", type=_strategy_name, default=None,
+                   help="random, exhaustive, evolution (default), local, bo, reinforce, mcts, sh, hyperband; "
+                        "with --resume: the journal's, or an error if another is given")
     p.add_argument("--estimator", type=_estimator_spec, default="table",
                    help="table (default), training (a few epochs on digits), or zerocost:NAME "
                         "(e.g. zerocost:synflow)")
@@ -286,7 +287,9 @@ def _add_search(subparsers):
                    help="evaluations (default 100), or seconds with --budget-kind cost")
     p.add_argument("--budget-kind", choices=["evaluations", "cost"], default="evaluations",
                    help="what --budget counts: evaluations (default) or seconds of (simulated) cost")
-    p.add_argument("--seed", type=int, default=0, help="the strategy's seed (default 0)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="the strategy's seed (default 0; with --resume: the journal's, or an error if another "
+                        "is given)")
     p.add_argument("--storage", metavar="PATH", help="SQLite journal of the run, e.g. run.sqlite")
     p.add_argument("--resume", action="store_true",
                    help="continue the search journaled in --storage (starts one if the file does not exist)")
@@ -324,6 +327,36 @@ def _search_estimator(args, space):
     return estimators.ZeroCost(name, data, space=space, seed=args.seed)
 
 
+def _resume_clash(args) -> str | None:
+    """Why ``--strategy`` / ``--seed`` disagree with the journal that ``--resume`` continues, or None
+    (then a missing ``--seed`` becomes the journal's)."""
+    from .storage import Journal
+    from .strategies import get
+    from .spaces import CellSpace
+
+    with Journal(args.storage, readonly=True) as journal:
+        meta = journal.read_run()
+    described = meta["strategy"]
+    journaled_class = str(described.get("class", "")).rpartition(":")[2]
+    journaled_seed = (described.get("kwargs") or {}).get("seed")
+    if meta.get("seed") is not None:
+        journaled_seed = meta["seed"]
+    problems = []
+    if args.strategy is not None:
+        given = type(get(args.strategy, CellSpace())).__name__
+        if given != journaled_class:
+            problems.append(f"--strategy {args.strategy} ({given}), but the journal was searched with "
+                            f"{journaled_class}")
+    if args.seed is not None and args.seed != journaled_seed:
+        problems.append(f"--seed {args.seed}, but the journal's seed is {journaled_seed!r}")
+    if not problems:
+        if args.seed is None and isinstance(journaled_seed, int):
+            args.seed = journaled_seed  # the estimator is built as in the original run
+        return None
+    return (f"--resume continues {args.storage!r} as it was started: " + "; ".join(problems)
+            + " (leave them out, or start a new search with another --storage)")
+
+
 def _cmd_search(args) -> int:
     import os
     from pathlib import Path
@@ -352,6 +385,13 @@ def _cmd_search(args) -> int:
         from .spaces import MacroSpace
 
         space = MacroSpace()
+    if args.resume and args.storage and Journal.holds_run(args.storage):
+        clash = _resume_clash(args)
+        if clash:
+            return _search_usage_error(args, clash)
+    strategy_name = "evolution" if args.strategy is None else args.strategy
+    if args.seed is None:
+        args.seed = 0
     estimator = _search_estimator(args, space)
 
     client = executor = None
@@ -380,7 +420,7 @@ def _cmd_search(args) -> int:
                                            "continue it, or choose another path")
             from .strategies import get
 
-            strategy = get(args.strategy, space, seed=args.seed)
+            strategy = get(strategy_name, space, seed=args.seed)
             budget = 100 if args.budget is None else args.budget
             search = Search(space, strategy, estimator, budget=budget, budget_kind=args.budget_kind,
                             workers=workers, executor=executor, storage=args.storage)

@@ -51,10 +51,11 @@ import warnings
 import numpy as np
 
 from .batching import BatchExecutor
-from .errors import InvalidArgumentError, check_choice, check_positive_int
+from .errors import InvalidArgumentError, NasvizError, check_choice, check_positive_int
 from .estimators.base import Result
 from .history import History, Trial
 from .storage import Journal, JournalError, describe, normalize_result, rebuild, rebuild_space, result_of, to_json
+from .strategies.base import StrategyError, StrategyFinishedError
 
 __all__ = ["Search", "evaluate_safely"]
 
@@ -94,22 +95,7 @@ def evaluate_safely(estimator, arch, parent=None, fidelity=None) -> Result:
         result = estimator.evaluate(arch, parent=parent, fidelity=fidelity)
     except Exception as err:  # noqa: BLE001 - a failing candidate is recorded, the search goes on
         return Result.failed(_describe_error(err), cost=time.perf_counter() - start)
-    return _checked(result, start)
-
-
-def _checked(result, start: float) -> Result:
-    """``result`` if it is a Result with a finite score (or a failed one), else a failed Result saying why."""
-    if not isinstance(result, Result):
-        return Result.failed(f"the estimator returned {type(result).__name__}, expected a nasviz Result",
-                             cost=time.perf_counter() - start)
-    if result.status == "ok":
-        try:
-            finite = math.isfinite(float(result.score))
-        except (TypeError, ValueError):
-            finite = False
-        if not finite:
-            return Result.failed(f"non-finite score {result.score!r}", cost=result.cost, metrics=result.metrics)
-    return result
+    return Result.validated(result, cost=time.perf_counter() - start)
 
 
 def _worker_name() -> str:
@@ -163,7 +149,7 @@ def evaluate_batch_tasks(tasks) -> list:
     else:
         finished = time.time()
         for k, result in zip(where, results):
-            out[k] = (_checked(result, start), started, finished, worker)
+            out[k] = (Result.validated(result, cost=time.perf_counter() - start), started, finished, worker)
     return out
 
 
@@ -366,6 +352,7 @@ class Search:
         self._n_told = 0
         self._snapshots = storage is not None
         self._started = False
+        self._last_seq = 0     # the journal's last event when this search last closed it
         if resumed is not None:
             self.__dict__.update(resumed)
         elif Journal.holds_run(storage):
@@ -483,7 +470,11 @@ class Search:
                         if fut.cancel():
                             self._pending.append(inflight.pop(fut)[0])
                 else:
-                    self._fill(executor, inflight, send_once, journal)
+                    try:
+                        self._fill(executor, inflight, send_once, journal)
+                    except StrategyError:
+                        self._collect_done(inflight, executor, journal, bar)
+                        raise
                 if not inflight:
                     break
                 timeout = None if isinstance(executor, _InlineExecutor) else _POLL_S
@@ -511,25 +502,37 @@ class Search:
         return history
 
     def _open_journal(self) -> Journal:
+        """The journal for one run: in memory, or the file opened with the writer's lock held
+        for the whole run (a second writer gets :class:`~nasviz.storage.JournalBusyError`)."""
         if self.storage is None:
             if self._journal is None:
                 self._journal = Journal(None)
             return self._journal
-        return Journal(self.storage)
+        journal = Journal(self.storage, lock=True)
+        try:
+            if self._started and journal.last_seq() != self._last_seq:
+                raise JournalError(
+                    f"the journal {os.fspath(self.storage)!r} changed since this search last wrote it (another "
+                    "process continued it); continue from the file with nv.Search.resume(path, estimator=...)")
+        except BaseException:
+            journal.close()
+            raise
+        return journal
 
     def _close_journal(self, journal: Journal) -> None:
-        if journal is not self._journal:
+        if journal is self._journal:
+            return
+        try:
+            self._last_seq = journal.last_seq()
+        finally:
             journal.close()
 
     def _start(self, journal: Journal) -> None:
-        if self.storage is not None and journal.events():
-            raise InvalidArgumentError(
-                f"storage {os.fspath(self.storage)!r} already holds a search; continue it with nv.Search.resume")
         if self.seed is not None:
             self.strategy.rng_ = np.random.default_rng(self.seed)
         strategy = describe(self.strategy)
         strategy["fresh"] = getattr(self.strategy, "n_asked_", 0) == 0
-        journal.write_run({
+        journal.write_run({  # refused, in the same transaction, if the file already holds a search
             "space": describe(self.space, skip=()),
             "strategy": strategy,
             "estimator": {"class": describe(self.estimator)["class"], "repr": repr(self.estimator)},
@@ -622,20 +625,21 @@ class Search:
         with _DeferSigint():
             try:
                 arch = self.strategy.ask()
-            except Exception as err:
-                if type(err).__name__ == "StrategyFinishedError":
-                    self._blocked = "finished"
-                    return False
-                raise
-            ctx = self.strategy.context(arch) or {}
-            parent, fidelity = ctx.get("parent"), ctx.get("fidelity")
-            arch_text, parent_text = str(arch), _text(parent)
+                ctx = self.strategy.context(arch) or {}
+                parent, fidelity = ctx.get("parent"), ctx.get("fidelity")
+                arch_text, parent_text = str(arch), _text(parent)
+            except StrategyFinishedError:
+                self._blocked = "finished"
+                return False
+            except Exception as err:  # noqa: BLE001 - a broken strategy ends the search, named
+                raise self._strategy_error("ask()", self._next_number, err) from err
             key = _key(arch_text, fidelity)
             if key in self._done:
                 number = self._done[key]
-                self.strategy.tell(arch, self.trials_[number].result)
+                journal.add_repeat(number, arch_text, parent_text, fidelity)
+                self._tell(arch, self.trials_[number].result, number)
                 self._n_told += 1
-                journal.add_repeat(number, arch_text, parent_text, fidelity, state=self._state())
+                self._write_snapshot(journal)
             elif key in self._open:
                 number = self._open[key]
                 self._waiting.setdefault(number, []).append((arch, parent, fidelity))
@@ -654,6 +658,25 @@ class Search:
             self._consecutive_repeats += 1
             return False
 
+    def _strategy_error(self, call: str, number: int, err: BaseException) -> StrategyError:
+        where = self.storage if self.storage is not None else "the in-memory journal"
+        return StrategyError(
+            f"the strategy {self.strategy!r} raised in {call} at trial {number}: {type(err).__name__}: {err}; "
+            f"every finished evaluation is in {where!s}"
+            + (f", continue with nv.Search.resume({os.fspath(self.storage)!r}, ...) once the strategy is fixed"
+               if self.storage is not None else ""))
+
+    def _tell(self, arch, result, number: int) -> None:
+        try:
+            self.strategy.tell(arch, result)
+        except Exception as err:  # noqa: BLE001 - the trial is journaled already; the search ends, named
+            raise self._strategy_error("tell()", number, err) from err
+
+    def _write_snapshot(self, journal) -> None:
+        state = self._state()
+        if state is not None:
+            journal.write_snapshot(state)
+
     def _submit(self, executor, inflight, number, *, with_estimator: bool) -> None:
         arch, parent, fidelity = self._asked[number]
         self._nonce += 1
@@ -665,6 +688,14 @@ class Search:
             self._pending.append(number)
             raise
         inflight[fut] = (number, with_estimator)
+
+    def _collect_done(self, inflight, executor, journal, bar) -> None:
+        """Record the evaluations that already finished (the search is ending with an error)."""
+        for fut in sorted((f for f in inflight if f.done() and not f.cancelled()), key=lambda f: inflight[f][0]):
+            try:
+                self._collect(fut, inflight, executor, journal, bar)
+            except StrategyError:  # journaled already; the first error is the one to report
+                pass
 
     def _collect(self, fut, inflight, executor, journal, bar) -> None:
         number, _ = inflight.pop(fut)
@@ -695,11 +726,9 @@ class Search:
         trial = Trial(number, arch, result, parent=parent, fidelity=fidelity, started=started, finished=finished,
                       worker=worker, attempts=self._attempts.get(number, 1))
         with _DeferSigint():
-            for a, _, _, _ in tells:
-                self.strategy.tell(a, result)
-            self._n_told += len(tells)
+            # journal first: a strategy that raises in tell() loses no finished evaluation
             journal.finish_trial(number, result, started=started, finished=finished, worker=worker,
-                                 tells=[(str(a), _text(p), f, r) for a, p, f, r in tells], state=self._state())
+                                 tells=[(str(a), _text(p), f, r) for a, p, f, r in tells])
             self.trials_[number] = trial
             key = _key(str(arch), fidelity)
             self._open.pop(key, None)
@@ -707,6 +736,10 @@ class Search:
             self._spent += float(result.cost)
             if trial.ok and (self._best is None or (trial.score, -trial.number) > (self._best.score, -self._best.number)):
                 self._best = trial
+            for a, _, _, _ in tells:
+                self._tell(a, result, number)
+                self._n_told += 1
+            self._write_snapshot(journal)
         bar.update(float(result.cost) if self.budget_kind == "cost" else 1)
         if self._best is not None:
             bar.set_postfix(best=f"{self._best.score:.4g}", refresh=False)
@@ -803,8 +836,11 @@ class Search:
 
         if not os.path.exists(path):
             raise JournalError(f"no journal at {os.fspath(path)!r}; start a search with nv.Search(..., storage=path)")
-        journal = Journal(path)
+        # locked while it replays: a search still writing the file gives JournalBusyError; run() locks
+        # again and checks that nobody wrote the journal in between
+        journal = Journal(path, lock=True)
         try:
+            journal.check_integrity()
             meta = journal.read_run()
             if space is None:
                 space = rebuild_space(meta)
@@ -815,13 +851,13 @@ class Search:
                     raise InvalidArgumentError(
                         f"resume needs a fresh strategy (never asked), got {strategy!r} after "
                         f"{strategy.n_asked_} asks; build a new one as in the original run")
-                journaled = meta["strategy"]["class"].rpartition(":")[2]
+                journaled = str(meta["strategy"].get("class", "")).rpartition(":")[2]
                 if type(strategy).__name__ != journaled:
                     warnings.warn(f"the journal was written by a {journaled} strategy, resuming with "
                                   f"{type(strategy).__name__}", RuntimeWarning, stacklevel=2)
-            if repr(estimator) != meta["estimator"]["repr"]:
-                warnings.warn(f"the journal was written with estimator {meta['estimator']['repr']}, resuming with "
-                              f"{estimator!r}", RuntimeWarning, stacklevel=2)
+            if repr(estimator) != meta["estimator"].get("repr"):
+                warnings.warn(f"the journal was written with estimator {meta['estimator'].get('repr')}, resuming "
+                              f"with {estimator!r}", RuntimeWarning, stacklevel=2)
             seed = meta["seed"]
             if seed is not None:
                 strategy.rng_ = np.random.default_rng(seed)
@@ -834,6 +870,7 @@ class Search:
                                        "had no seed; it cannot be resumed exactly")
                 strategy.load_state_dict(initial[1])
             state = _replay(journal, strategy, space, use_snapshot=not replay, path=path)
+            state["_last_seq"] = journal.last_seq()
         finally:
             journal.close()
         budget = meta["budget"] if budget is None else budget
@@ -866,8 +903,12 @@ def _replay(journal: Journal, strategy, space, *, use_snapshot: bool, path) -> d
         if ev["seq"] <= start:
             continue
         if ev["kind"] == "ask":
-            arch = strategy.ask()
-            ctx = strategy.context(arch) or {}
+            try:
+                arch = strategy.ask()
+                ctx = strategy.context(arch) or {}
+            except Exception as err:  # noqa: BLE001
+                raise StrategyError(f"replaying {os.fspath(path)!r}: the strategy {strategy!r} raised in ask() "
+                                    f"for trial {ev['trial']}: {type(err).__name__}: {err}") from err
             got = (str(arch), _text(ctx.get("parent")), to_json(ctx.get("fidelity")))
             want = (ev["arch"], ev["parent"], to_json(ev["fidelity"]))
             if got != want:
@@ -876,8 +917,17 @@ def _replay(journal: Journal, strategy, space, *, use_snapshot: bool, path) -> d
                     f"but the journal has {want[0]} (parent {want[1]}, fidelity {want[2]}); the strategy is not "
                     "built as in the original run, or it is not deterministic for its seed")
         else:
-            row = rows[ev["trial"]]
-            strategy.tell(space.from_string(ev["arch"]), result_of(row))
+            row = rows.get(ev["trial"])
+            if row is None:
+                raise JournalError(f"replaying {os.fspath(path)!r}: tell {k} is for trial {ev['trial']}, which the "
+                                   "journal does not hold (a trial row was deleted); the journal is damaged")
+            try:
+                strategy.tell(space.from_string(ev["arch"]), result_of(row))
+            except NasvizError:
+                raise
+            except Exception as err:  # noqa: BLE001
+                raise StrategyError(f"replaying {os.fspath(path)!r}: the strategy {strategy!r} raised in tell() "
+                                    f"for trial {ev['trial']}: {type(err).__name__}: {err}") from err
 
     state = {"trials_": {}, "_asked": {}, "_attempts": {}, "_done": {}, "_open": {}, "_waiting": {},
              "_pending": [], "_started": True, "_n_told": n_told}

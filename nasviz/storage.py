@@ -38,20 +38,24 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import inspect
 import json
 import math
 import os
+import socket
 import sqlite3
 import time
+import urllib.parse
 
 import numpy as np
 
 from .errors import NasvizError
 from .estimators.base import Result
 
-__all__ = ["Journal", "JournalError", "describe", "load_history", "normalize_result", "rebuild", "to_json"]
+__all__ = ["Journal", "JournalBusyError", "JournalError", "JournalLock", "describe", "load_history",
+           "normalize_result", "rebuild", "to_json"]
 
 FORMAT = 1
 
@@ -88,7 +92,165 @@ CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state TEXT NOT NU
 
 class JournalError(NasvizError):
     """A journal that cannot be used as asked: not a nasviz journal, already holding a run,
-    or not matching the strategy that replays it."""
+    damaged, unreadable or unwritable, or not matching the strategy that replays it.
+    The message names the file and the cause."""
+
+
+class JournalBusyError(JournalError):
+    """Another search (this process or another one) is writing the journal right now."""
+
+
+_REQUIRED_RUN_KEYS = ("space", "strategy", "estimator", "seed", "budget", "budget_kind")
+
+
+def _cause(err: BaseException) -> str:
+    """What went wrong, in words, for a journal error message."""
+    text = str(err)
+    low = text.lower()
+    if isinstance(err, sqlite3.DatabaseError):
+        if "not a database" in low:
+            return f"the file is not an SQLite database, or its header is damaged (SQLite: {text})"
+        if "malformed" in low or "corrupt" in low:
+            return f"the file is damaged (SQLite: {text})"
+        if "readonly" in low or "read-only" in low:
+            return f"the file is read-only (SQLite: {text})"
+        if "disk is full" in low or "disk i/o" in low:
+            return f"the disk is full or failing (SQLite: {text})"
+        if "locked" in low or "busy" in low:
+            return f"another process holds the database (SQLite: {text})"
+        return f"SQLite: {text}"
+    if isinstance(err, json.JSONDecodeError):
+        return f"a stored value is not valid JSON ({text})"
+    if isinstance(err, KeyError):
+        return f"a field is missing: {text}"
+    return f"{type(err).__name__}: {text}"
+
+
+def _guarded(method):
+    """Journal methods: any SQLite, JSON or missing-field error becomes a JournalError naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except JournalError:
+            raise
+        except (sqlite3.Error, json.JSONDecodeError, KeyError, TypeError, IndexError) as err:
+            raise JournalError(f"journal {self.name!r}: {_cause(err)}") from None
+
+    return wrapper
+
+
+class JournalLock:
+    """An exclusive lock on a journal for the life of one writer: an OS file lock on ``PATH.lock``.
+
+    The lock file holds the writer's pid and host, so that a second writer is told who
+    has it. The OS drops the lock when the process ends, however it ends (a killed
+    kernel leaves no stale lock). Two :class:`JournalLock` objects in one process
+    exclude each other too.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The journal; the lock is the file beside it with ``.lock`` appended.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.sqlite")
+    >>> with JournalLock(path):
+    ...     try:
+    ...         JournalLock(path).acquire()
+    ...     except JournalBusyError as err:
+    ...         print("busy:", "held by pid" in str(err))
+    busy: True
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self._fd = None
+
+    @property
+    def lock_path(self) -> str:
+        return os.fspath(self.path) + ".lock"
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def holder(self) -> str:
+        """Who holds the lock, as the lock file says (``"pid 123 on host"``), or ``"unknown"``."""
+        try:
+            with open(self.lock_path, encoding="utf-8") as f:
+                text = f.read().strip()
+        except OSError:
+            text = ""
+        return text or "unknown"
+
+    def acquire(self) -> JournalLock:
+        """Take the lock or raise :class:`JournalBusyError` naming the file and its holder."""
+        if self._fd is not None:
+            return self
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise JournalError(f"cannot lock the journal {os.fspath(self.path)!r}: cannot open "
+                               f"{self.lock_path!r} ({err.strerror or err})") from None
+        try:
+            _lock_fd(fd)
+        except OSError:
+            os.close(fd)
+            raise JournalBusyError(
+                f"the journal {os.fspath(self.path)!r} is being written by another search ({self.holder()}); "
+                "wait for it to finish or stop it, or use another storage path") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"held by pid {os.getpid()} on {socket.gethostname()} since "
+                     f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        """Give the lock back (the lock file stays; it is reused)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        _unlock_fd(fd)
+        os.close(fd)
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+    def __del__(self):
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"JournalLock({self.path!r}, held={self.held})"
+
+
+try:  # POSIX
+    import fcntl
+
+    def _lock_fd(fd):
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock_fd(fd):
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+except ImportError:  # Windows
+    import msvcrt
+
+    def _lock_fd(fd):
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+    def _unlock_fd(fd):
+        with contextlib.suppress(OSError):
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 
 # -- JSON helpers ---------------------------------------------------------------------
@@ -165,18 +327,27 @@ def describe(obj, skip=("space",)) -> dict:
 def rebuild(description: dict, base: type, *args):
     """An object from :func:`describe`'s output: ``Class(*args, **kwargs)``.
 
-    The class must be importable (not defined in ``__main__`` or a notebook) and a
-    subclass of ``base``. Raises :class:`JournalError` saying what to pass instead.
+    Only classes of the ``nasviz`` package are rebuilt: a journal is data, and reading
+    one never imports a module it names. For any other class (your own strategy or
+    space, or one defined in a notebook) pass the object instead; the
+    :class:`JournalError` says which argument.
     """
+    if not isinstance(description, dict):
+        raise JournalError(f"the journal describes a {base.__name__.lower()} as {description!r}, "
+                           "not as {'class': ..., 'kwargs': ...}; the journal is damaged")
     path = description.get("class") or ""
     what = base.__name__.lower()
+    path = path if isinstance(path, str) else repr(path)
     module_name, _, qualname = path.partition(":")
     hint = f"pass {what}= (a new {description.get('repr', path)} built as in the original run)"
-    if description.get("kwargs") is None:
+    if description.get("kwargs") is None or not isinstance(description.get("kwargs"), dict):
         raise JournalError(f"the journal cannot rebuild the {what} {description.get('repr')!r} "
                            f"(its constructor arguments are not plain data); {hint}")
     if module_name in ("", "__main__") or not qualname:
         raise JournalError(f"the {what} class {path!r} was defined in a script or notebook; {hint}")
+    if module_name != "nasviz" and not module_name.startswith("nasviz."):
+        raise JournalError(f"the {what} class {path!r} is not part of nasviz, and a journal never imports "
+                           f"other modules; {hint}")
     try:
         obj = importlib.import_module(module_name)
         for part in qualname.split("."):
@@ -202,36 +373,56 @@ class Journal:
         The file (created if missing); None keeps the journal in memory.
     """
 
-    def __init__(self, path=None):
+    def __init__(self, path=None, *, lock=False, readonly=False):
         self.path = path
+        self.lock = lock
+        self.readonly = readonly
         target = ":memory:" if path is None else os.fspath(path)
+        self.name = target
+        self._lock = None
         if path is not None:
             folder = os.path.dirname(os.path.abspath(target))
             if not os.path.isdir(folder):
                 raise JournalError(f"cannot create the journal {target!r}: the folder {folder!r} does not exist")
+            if readonly and not os.path.exists(target):
+                raise JournalError(f"no journal at {target!r}")
+            if lock and not readonly:
+                self._lock = JournalLock(target).acquire()
         try:
-            self._conn = sqlite3.connect(target, timeout=30.0, isolation_level=None, check_same_thread=False)
+            if readonly and path is not None:
+                uri = "file:" + urllib.parse.quote(os.path.abspath(target)) + "?mode=ro"
+                self._conn = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None,
+                                             check_same_thread=False)
+            else:
+                self._conn = sqlite3.connect(target, timeout=30.0, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as err:
-            raise JournalError(f"cannot open the journal {target!r}: {err}") from None
+            self._release()
+            raise JournalError(f"cannot open the journal {target!r}: {_cause(err)}") from None
         try:
             self._conn.row_factory = sqlite3.Row
             tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if tables and "run" not in tables:
                 raise JournalError(f"{target!r} is an SQLite database of something else (tables: "
                                    f"{', '.join(sorted(tables))}), not a nasviz journal; choose another path")
-            if path is not None:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                # survives a killed process (the contract); only a power cut may lose the last commits
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-            with self._tx():
-                for stmt in _SCHEMA.strip().split(";"):
-                    if stmt.strip():
-                        self._conn.execute(stmt)
+            if readonly:
+                missing = {"run", "trials", "events", "snapshots"} - tables
+                if missing:
+                    raise JournalError(f"{target!r} is not a complete nasviz journal (missing tables: "
+                                       f"{', '.join(sorted(missing))})")
+            else:
+                if path is not None:
+                    self._conn.execute("PRAGMA journal_mode=WAL")
+                    # survives a killed process (the contract); only a power cut may lose the last commits
+                    self._conn.execute("PRAGMA synchronous=NORMAL")
+                with self._tx():
+                    for stmt in _SCHEMA.strip().split(";"):
+                        if stmt.strip():
+                            self._conn.execute(stmt)
         except sqlite3.DatabaseError as err:
-            self._conn.close()
-            raise JournalError(f"{target!r} is not a nasviz journal (SQLite says: {err})") from None
+            self.close()
+            raise JournalError(f"{target!r} is not a nasviz journal: {_cause(err)}") from None
         except JournalError:
-            self._conn.close()
+            self.close()
             raise
 
     # transactions: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception
@@ -253,9 +444,37 @@ class Journal:
     def _tx(self):
         return Journal._Tx(self._conn)
 
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
     def close(self) -> None:
-        """Close the connection (an in-memory journal is then gone)."""
-        self._conn.close()
+        """Close the connection (an in-memory journal is then gone) and give back the writer's lock."""
+        conn = getattr(self, "_conn", None)
+        try:
+            if conn is not None:
+                conn.close()
+        finally:
+            self._release()
+
+    @_guarded
+    def check_integrity(self) -> None:
+        """``PRAGMA quick_check``: raise :class:`JournalError` naming the damage, if any."""
+        rows = [r[0] for r in self._conn.execute("PRAGMA quick_check").fetchall()]
+        if rows != ["ok"]:
+            raise JournalError(f"journal {self.name!r} is damaged (SQLite quick_check: {'; '.join(rows[:3])}); "
+                               "restore it from a copy, or start a new search")
+
+    @_guarded
+    def last_seq(self) -> int:
+        """The ``seq`` of the latest ask or tell event (0 if none): where a writer left the journal."""
+        return self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+
+    @_guarded
+    def count_repeat_asks(self) -> int:
+        """How many asks were repeats (answered from, or waiting for, an evaluated trial)."""
+        return self._conn.execute("SELECT count(*) FROM events WHERE kind='ask' AND repeat=1").fetchone()[0]
 
     def __enter__(self):
         return self
@@ -277,31 +496,53 @@ class Journal:
                 row = conn.execute("SELECT count(*) FROM run").fetchone()
             finally:
                 conn.close()
-        except sqlite3.DatabaseError:  # not a journal: opening it says so
+        except sqlite3.Error:  # not a journal (or unreadable): opening it says so
             return False
         return bool(row and row[0])
 
     # -- run ---------------------------------------------------------------------------
+    @_guarded
     def write_run(self, meta: dict) -> None:
-        """Record what runs (a dict of JSON values); adds ``format`` and ``created``."""
+        """Record what runs (a dict of JSON values); adds ``format`` and ``created``.
+
+        Written once: in the same transaction, a journal that already records a run (or
+        any ask) is refused with :class:`JournalError`, never mixed with this one.
+        """
         meta = {"format": FORMAT, "created": time.time(), **meta}
         with self._tx() as c:
-            c.executemany("INSERT OR REPLACE INTO run (key, value) VALUES (?, ?)",
-                          [(k, to_json(v)) for k, v in meta.items()])
+            held = c.execute("SELECT (SELECT count(*) FROM run) + (SELECT count(*) FROM events)").fetchone()[0]
+            if held:
+                raise JournalError(
+                    f"storage {self.name!r} already holds a search; continue it with "
+                    f"nv.Search.resume({self.name!r}, estimator=...), or pass a new path")
+            c.executemany("INSERT INTO run (key, value) VALUES (?, ?)", [(k, to_json(v)) for k, v in meta.items()])
 
+    @_guarded
     def update_run(self, **meta) -> None:
         """Change some run values (e.g. the budget when a resume extends it)."""
         with self._tx() as c:
             c.executemany("INSERT OR REPLACE INTO run (key, value) VALUES (?, ?)",
                           [(k, to_json(v)) for k, v in meta.items()])
 
+    @_guarded
     def read_run(self) -> dict:
+        """The run's metadata, checked: every field a resume needs is there."""
         rows = self._conn.execute("SELECT key, value FROM run").fetchall()
-        meta = {r["key"]: json.loads(r["value"]) for r in rows}
+        meta = {}
+        for r in rows:
+            try:
+                meta[r["key"]] = json.loads(r["value"])
+            except json.JSONDecodeError as err:
+                raise JournalError(f"journal {self.name!r}: the run field {r['key']!r} is not valid JSON "
+                                   f"({err}); the journal is damaged") from None
         if not meta:
-            raise JournalError(f"{self.path!r} holds no search; start one with nv.Search(..., storage=path)")
+            raise JournalError(f"{self.name!r} holds no search; start one with nv.Search(..., storage=path)")
         if meta.get("format") != FORMAT:
-            raise JournalError(f"{self.path!r} has journal format {meta.get('format')!r}; this nasviz reads {FORMAT}")
+            raise JournalError(f"{self.name!r} has journal format {meta.get('format')!r}; this nasviz reads {FORMAT}")
+        missing = [k for k in _REQUIRED_RUN_KEYS if k not in meta]
+        if missing:
+            raise JournalError(f"journal {self.name!r} misses the run field(s) {', '.join(map(repr, missing))}; "
+                               "the journal is damaged")
         return meta
 
     # -- asks and tells ----------------------------------------------------------------
@@ -317,11 +558,23 @@ class Journal:
         c.execute("INSERT OR REPLACE INTO snapshots (seq, state) VALUES (?, ?)", (seq, to_json(state)))
         c.execute("DELETE FROM snapshots WHERE seq != 0 AND seq < ?", (seq,))
 
+    @_guarded
     def write_initial_state(self, state) -> None:
         """The strategy's state before its first ask (snapshot ``seq`` 0)."""
         with self._tx() as c:
             self._snapshot(c, 0, state)
 
+    @_guarded
+    def write_snapshot(self, state) -> None:
+        """The strategy's state after the latest tell (kept with the latest event's ``seq``)."""
+        if state is None:
+            return
+        with self._tx() as c:
+            seq = c.execute("SELECT coalesce(max(seq), 0) FROM events WHERE kind='tell'").fetchone()[0]
+            if seq:
+                self._snapshot(c, seq, state)
+
+    @_guarded
     def add_trial(self, number: int, arch: str, parent: str | None, fidelity) -> None:
         """A new candidate was asked for: its trial row (``running``) and the ask event."""
         with self._tx() as c:
@@ -329,16 +582,19 @@ class Journal:
                       "VALUES (?, ?, ?, ?, 'running', 1)", (number, arch, parent, to_json(fidelity)))
             self._event(c, "ask", number, False, arch, parent, fidelity)
 
+    @_guarded
     def restart_trial(self, number: int) -> None:
         """An interrupted candidate is evaluated again: ``running``, one more attempt."""
         with self._tx() as c:
             c.execute("UPDATE trials SET status='running', attempts=attempts+1 WHERE number=?", (number,))
 
+    @_guarded
     def add_repeat_ask(self, number: int, arch: str, parent: str | None, fidelity) -> None:
         """The strategy asked again for a candidate still being evaluated (told when it finishes)."""
         with self._tx() as c:
             self._event(c, "ask", number, True, arch, parent, fidelity)
 
+    @_guarded
     def add_repeat(self, number: int, arch: str, parent: str | None, fidelity, state=None) -> None:
         """The strategy asked again for a finished candidate and was told its journaled result."""
         with self._tx() as c:
@@ -346,6 +602,7 @@ class Journal:
             seq = self._event(c, "tell", number, True, arch, parent, fidelity)
             self._snapshot(c, seq, state)
 
+    @_guarded
     def finish_trial(self, number: int, result: Result, *, started, finished, worker, tells, state=None) -> None:
         """A candidate finished: its result, one tell event per ``(arch, parent, fidelity, repeat)``
         in ``tells`` (the strategy was told in that order), and the strategy's state after them."""
@@ -360,6 +617,7 @@ class Journal:
             if seq is not None:
                 self._snapshot(c, seq, state)
 
+    @_guarded
     def mark(self, numbers, status: str) -> None:
         """Set the status of unfinished trials (``interrupted`` when a run stops with them in flight)."""
         numbers = list(numbers)
@@ -370,6 +628,7 @@ class Journal:
                           [(status, n) for n in numbers])
 
     # -- reading -----------------------------------------------------------------------
+    @_guarded
     def trials(self) -> list[dict]:
         """Every trial row as a dict (``fidelity`` and ``metrics`` decoded, NaN for a missing score)."""
         out = []
@@ -382,6 +641,7 @@ class Journal:
             out.append(d)
         return out
 
+    @_guarded
     def events(self, after: int = 0) -> list[dict]:
         """The ask and tell events with ``seq > after``, in order."""
         out = []
@@ -392,6 +652,7 @@ class Journal:
             out.append(d)
         return out
 
+    @_guarded
     def snapshot(self, seq: int | None = None) -> tuple[int, dict] | None:
         """``(seq, state)`` of the latest snapshot (or the one at ``seq``); None if there is none."""
         if seq is None:
@@ -417,14 +678,16 @@ def rebuild_space(meta: dict):
 def load_history(path, space=None):
     """The finished trials of the journal at ``path`` as a :class:`nasviz.History`.
 
-    ``space`` turns the journaled strings back into architectures; without it the
-    space is rebuilt from the journal where possible, else ``arch`` stays a string.
+    The file is opened read-only (a running search may go on writing it). ``space``
+    turns the journaled strings back into architectures; without it the space is
+    rebuilt from the journal where it is a nasviz space, else ``arch`` stays a string.
+    Raises :class:`JournalError` naming the file and the cause when it cannot be read.
     """
     from .history import History, Trial
 
     if not os.path.exists(path):
         raise JournalError(f"no journal at {os.fspath(path)!r}")
-    j = Journal(path)
+    j = Journal(path, readonly=True)
     try:
         meta = j.read_run()
         if space is None:
@@ -437,21 +700,26 @@ def load_history(path, space=None):
         for row in j.trials():
             if row["status"] not in ("ok", "failed"):
                 continue
-            trials.append(Trial(row["number"], parse(row["arch"]), result_of(row),
-                                parent=None if row["parent"] is None else parse(row["parent"]),
-                                fidelity=row["fidelity"], started=row["started"], finished=row["finished"],
-                                worker=row["worker"], attempts=row["attempts"]))
-        n_repeats = j._conn.execute("SELECT count(*) FROM events WHERE kind='ask' AND repeat=1").fetchone()[0]
+            try:
+                trials.append(Trial(row["number"], parse(row["arch"]), result_of(row),
+                                    parent=None if row["parent"] is None else parse(row["parent"]),
+                                    fidelity=row["fidelity"], started=row["started"], finished=row["finished"],
+                                    worker=row["worker"], attempts=row["attempts"]))
+            except NasvizError as err:
+                raise JournalError(f"journal {j.name!r}: trial {row['number']} holds an architecture the space "
+                                   f"does not accept ({err}); pass the space it was searched in") from None
+        n_repeats = j.count_repeat_asks()
     finally:
         j.close()
-    label = meta["strategy"]["class"].rpartition(":")[2] if "strategy" in meta else None
+    strategy = meta.get("strategy")
+    label = strategy["class"].rpartition(":")[2] if isinstance(strategy, dict) and "class" in strategy else None
     return History(trials, n_repeats=n_repeats, label=label, meta=_public_meta(meta))
 
 
 def _public_meta(meta: dict) -> dict:
     out = {}
     for key in ("space", "strategy", "estimator"):
-        if key in meta:
+        if isinstance(meta.get(key), dict) and "repr" in meta[key]:
             out[key] = meta[key]["repr"]
     for key in ("seed", "budget", "budget_kind", "created"):
         if key in meta:

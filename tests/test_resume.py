@@ -143,6 +143,9 @@ SETUPS = {
         "start": "nv.Search(space, Greedy(space, seed=7), Slow(space, delay=0.02), budget=30, storage={path!r})",
         "estimator": "Slow(space, delay=0.02)",
         "make_estimator": lambda space: Slow(space, delay=0.02),
+        # a class outside nasviz: a journal never imports it, the resume passes a fresh one
+        "resume_strategy": "Greedy(space, seed=7)",
+        "make_strategy": lambda space: Greedy(space, seed=7),
         "expected": lambda space: uninterrupted(space, 30),
         "strategy": "Greedy",
     },
@@ -153,6 +156,8 @@ SETUPS = {
                  "SlowTable('nb201-12epoch', delay=0.02), budget=30, storage={path!r})",
         "estimator": "SlowTable('nb201-12epoch', delay=0.02)",
         "make_estimator": lambda space: SlowTable("nb201-12epoch", delay=0.02),
+        "resume_strategy": "None",  # rebuilt from the journal
+        "make_strategy": lambda space: None,
         "expected": lambda space: _evolution(space, nv.estimators.Tabular("nb201-12epoch")).run(progress=False),
         "strategy": "RegularizedEvolution",
     },
@@ -168,15 +173,16 @@ def test_resume_after_sigkill_gives_the_uninterrupted_trials(space, tmp_path, se
     killed_at = _finished_trials(path)
     assert 6 <= killed_at < 30
     # killed again, this time while resuming
-    resume = f"nv.Search.resume({path!r}, estimator={cfg['estimator']}).run(progress=False)\n"
+    resume = (f"nv.Search.resume({path!r}, estimator={cfg['estimator']}, strategy={cfg['resume_strategy']})"
+              ".run(progress=False)\n")
     _run_and_kill(head + resume, path, at_least=killed_at + 5)
     assert _finished_trials(path) < 30
     with Journal(path) as j:
         unfinished = [r["number"] for r in j.trials() if r["status"] not in ("ok", "failed")]
     assert len(unfinished) <= 1  # a serial search loses at most the evaluation in flight
 
-    search = nv.Search.resume(path, estimator=cfg["make_estimator"](space))
-    assert type(search.strategy).__name__ == cfg["strategy"]  # rebuilt from the journal
+    search = nv.Search.resume(path, estimator=cfg["make_estimator"](space), strategy=cfg["make_strategy"](space))
+    assert type(search.strategy).__name__ == cfg["strategy"]
     history = search.run(progress=False)
     assert search.stopped_reason_ == "budget"
 
@@ -223,7 +229,7 @@ def test_resume_after_an_interrupt_at_any_trial(space, tmp_path, k):
     assert len(partial) == k - 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # same estimator repr: no warning
-        history = nv.Search.resume(path, estimator=Slow(space)).run(progress=False)
+        history = nv.Search.resume(path, estimator=Slow(space), strategy=Greedy(space, seed=7)).run(progress=False)
     assert summary(history) == summary(uninterrupted(space, 20))
     assert history[k - 1].attempts == 2
 
@@ -232,7 +238,7 @@ def test_resume_after_an_interrupt_at_any_trial(space, tmp_path, k):
 def test_resume_extends_the_budget(space, tmp_path, replay):
     path = tmp_path / "run.sqlite"
     uninterrupted(space, 23, storage=path)
-    search = nv.Search.resume(path, estimator=Slow(space), budget=40, replay=replay)
+    search = nv.Search.resume(path, estimator=Slow(space), strategy=Greedy(space, seed=7), budget=40, replay=replay)
     history = search.run(progress=False)
     assert summary(history) == summary(uninterrupted(space, 40))
     with Journal(path) as j:
@@ -245,14 +251,14 @@ def test_snapshot_resume_of_an_interrupted_run(space, tmp_path):
     with Journal(path) as j:
         seq, state = j.snapshot()
     assert seq > 0 and state["n_told"] == 10
-    history = nv.Search.resume(path, estimator=Slow(space), replay=False).run(progress=False)
+    history = nv.Search.resume(path, estimator=Slow(space), strategy=Greedy(space, seed=7), replay=False).run(progress=False)
     assert summary(history) == summary(uninterrupted(space, 20))
 
 
 def test_resume_without_any_seed_uses_the_initial_snapshot(space, tmp_path):
     path = tmp_path / "run.sqlite"
     partial = _interrupted_run(space, path, 8, strategy=Greedy(space, seed=None))
-    history = nv.Search.resume(path, estimator=Slow(space)).run(progress=False)
+    history = nv.Search.resume(path, estimator=Slow(space), strategy=Greedy(space, seed=None)).run(progress=False)
     assert summary(history)[:7] == summary(partial)
     assert len(history) == 20 and all(t.status in ("ok", "failed") for t in history)
     # the same run, uninterrupted, from the generator state the journal recorded first
@@ -267,7 +273,7 @@ def test_resume_without_any_seed_uses_the_initial_snapshot(space, tmp_path):
 def test_resume_a_search_seed(space, tmp_path):
     path = tmp_path / "run.sqlite"
     _interrupted_run(space, path, 5, strategy=Greedy(space, seed=None), search_seed=3)
-    history = nv.Search.resume(path, estimator=Slow(space)).run(progress=False)
+    history = nv.Search.resume(path, estimator=Slow(space), strategy=Greedy(space, seed=None)).run(progress=False)
     expected = nv.Search(space, Greedy(space), Slow(space), budget=20, seed=3).run(progress=False)
     assert summary(history) == summary(expected)
 
@@ -275,7 +281,7 @@ def test_resume_a_search_seed(space, tmp_path):
 def test_resume_a_parallel_run(space, tmp_path):
     path = tmp_path / "run.sqlite"
     partial = _interrupted_run(space, path, 9, workers=3)
-    search = nv.Search.resume(path, estimator=Slow(space, delay=0.002), workers=3)
+    search = nv.Search.resume(path, estimator=Slow(space, delay=0.002), strategy=Greedy(space, seed=7), workers=3)
     history = search.run(progress=False)
     assert len(history) == 20 and [t.number for t in history] == list(range(20))
     assert set(summary(partial)) <= set(summary(history))  # what was recorded stays as it was
@@ -285,7 +291,7 @@ def test_resume_a_parallel_run(space, tmp_path):
     tells = [e for e in events if e["kind"] == "tell"]
     assert len(asks) == len(tells) == 20 + history.n_repeats
     # a resumed parallel run is itself resumable: replaying its whole journal agrees with it
-    again = nv.Search.resume(path, estimator=Slow(space, delay=0.002), budget=25).run(progress=False)
+    again = nv.Search.resume(path, estimator=Slow(space, delay=0.002), strategy=Greedy(space, seed=7), budget=25).run(progress=False)
     assert summary(again)[:20] == summary(history)
 
 
@@ -295,7 +301,7 @@ def test_resume_checks_the_replayed_asks(space, tmp_path):
     with pytest.raises(JournalError, match="not built as in the original run"):
         nv.Search.resume(path, estimator=Slow(space), strategy=Greedy(space, seed=8))
     with pytest.warns(RuntimeWarning, match="estimator"):
-        nv.Search.resume(path, estimator=Slow(space, delay=0.001))
+        nv.Search.resume(path, estimator=Slow(space, delay=0.001), strategy=Greedy(space, seed=7))
     used = Greedy(space, seed=7)
     used.ask()
     with pytest.raises(InvalidArgumentError, match="fresh strategy"):
@@ -377,5 +383,5 @@ def test_ctrl_c_in_a_running_process_keeps_the_journal(space, tmp_path):
         rows = j.trials()
     assert sum(r["status"] in ("ok", "failed") for r in rows) == int(n)
     assert all(r["status"] == "interrupted" for r in rows if r["status"] not in ("ok", "failed"))
-    history = nv.Search.resume(path, estimator=Slow(space, delay=0.02)).run(progress=False)
+    history = nv.Search.resume(path, estimator=Slow(space, delay=0.02), strategy=Greedy(space, seed=7)).run(progress=False)
     assert summary(history) == summary(uninterrupted(space, 30))

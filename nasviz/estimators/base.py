@@ -59,6 +59,37 @@ class Result:
     def failed(cls, error: str, cost: float = 0.0, metrics: dict | None = None) -> "Result":
         return cls(score=math.nan, cost=cost, metrics=dict(metrics or {}), status="failed", error=str(error))
 
+    @classmethod
+    def validated(cls, value, *, cost: float = 0.0) -> "Result":
+        """``value`` if it is a usable Result, else a failed Result saying why.
+
+        A value that is not a :class:`Result` (a float, None, ...) or an ``ok`` Result
+        whose score is not a finite number becomes ``Result.failed`` with the reason;
+        ``cost`` is the time spent, used when ``value`` carries none.
+
+        Examples
+        --------
+        >>> Result.validated(0.93).error
+        'the estimator returned float 0.93, expected a nasviz Result (nv.Result(score=..., cost=...))'
+        >>> Result.validated(Result(score=float("nan"))).error
+        'non-finite score nan'
+        >>> Result.validated(Result(score=0.5)).ok
+        True
+        """
+        if not isinstance(value, Result):
+            text = repr(value)
+            text = text if len(text) <= 60 else text[:57] + "..."
+            return cls.failed(f"the estimator returned {type(value).__name__} {text}, expected a nasviz Result "
+                              "(nv.Result(score=..., cost=...))", cost=cost)
+        if value.status == "ok":
+            try:
+                finite = not isinstance(value.score, (bool, str)) and math.isfinite(float(value.score))
+            except (TypeError, ValueError):
+                finite = False
+            if not finite:
+                return cls.failed(f"non-finite score {value.score!r}", cost=value.cost, metrics=value.metrics)
+        return value
+
     def to_dict(self) -> dict:
         return {"score": self.score, "cost": self.cost, "metrics": dict(self.metrics),
                 "status": self.status, "error": self.error}
@@ -96,7 +127,7 @@ class Estimator(ABC):
             raise
         except Exception as err:  # a failing candidate is recorded, the search goes on
             return Result.failed(f"{type(err).__name__}: {err}", cost=time.perf_counter() - start)
-        return _checked(result)
+        return Result.validated(result, cost=time.perf_counter() - start)
 
     def _evaluate_many(self, archs, parents, fidelity) -> list[Result]:
         return [self.evaluate(a, parent=p, fidelity=fidelity) for a, p in zip(archs, parents)]
@@ -109,14 +140,13 @@ class Estimator(ABC):
             from ..errors import InvalidArgumentError
 
             raise InvalidArgumentError(f"parents must have one entry per arch ({len(archs)}), got {len(parents)}")
-        return [_checked(r) for r in self._evaluate_many(archs, parents, fidelity)]
+        results = list(self._evaluate_many(archs, parents, fidelity))
+        if len(results) != len(archs):
+            return [Result.failed(f"{type(self).__name__}.evaluate_many gave {len(results)} results for "
+                                  f"{len(archs)} architectures")] * len(archs)
+        return [Result.validated(r) for r in results]
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and not k.endswith("_"))
         return f"{type(self).__name__}({params})"
 
-
-def _checked(result: Result) -> Result:
-    if result.status == "ok" and not (isinstance(result.score, (int, float)) and math.isfinite(result.score)):
-        return Result.failed(f"non-finite score {result.score!r}", cost=result.cost, metrics=result.metrics)
-    return result

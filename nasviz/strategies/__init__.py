@@ -16,7 +16,7 @@ from ._random import RandomSearch
 from ._registry import available, get
 from ._reinforce import REINFORCE
 from ._successive_halving import SuccessiveHalving
-from .base import Strategy, StrategyFinishedError
+from .base import Strategy, StrategyError, StrategyFinishedError
 
 __all__ = [
     "MCTS",
@@ -28,6 +28,7 @@ __all__ = [
     "RandomSearch",
     "RegularizedEvolution",
     "Strategy",
+    "StrategyError",
     "StrategyFinishedError",
     "SuccessiveHalving",
     "available",

@@ -23,11 +23,19 @@ import numpy as np
 
 from ..errors import NasvizError
 
-__all__ = ["Strategy", "StrategyFinishedError"]
+__all__ = ["Strategy", "StrategyError", "StrategyFinishedError"]
 
 
 class StrategyFinishedError(NasvizError):
     """``ask()`` was called on a strategy that has nothing left to propose (``finished``)."""
+
+
+class StrategyError(NasvizError):
+    """A strategy's ``ask()``, ``context()`` or ``tell()`` raised during a search.
+
+    The search ends with this error, which names the strategy, the trial and the
+    cause; every finished evaluation is journaled first, so a resume continues.
+    """
 
 
 class Strategy(ABC):
