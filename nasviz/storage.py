@@ -180,11 +180,16 @@ class JournalLock:
 
     def holder(self) -> str:
         """Who holds the lock, as the lock file says (``"pid 123 on host"``), or ``"unknown"``."""
-        try:
-            with open(self.lock_path, encoding="utf-8") as f:
-                text = f.read().strip()
-        except OSError:
-            text = ""
+        text = ""
+        for _ in range(50):  # the holder writes its name just after taking the lock
+            try:
+                with open(self.lock_path, encoding="utf-8") as f:
+                    text = f.read().strip()
+            except OSError:
+                break
+            if text:
+                break
+            time.sleep(0.01)
         return text or "unknown"
 
     def acquire(self) -> JournalLock:
