@@ -16,6 +16,12 @@ again, counted in ``n_repeats``, at no cost and outside the budget.
 
 Failures never stop a search: an exception in the estimator, a NaN score, or an
 out-of-memory error becomes a trial with ``status="failed"`` and its ``error``.
+A strategy that raises in ``ask()`` or ``tell()`` is a bug, not a failing candidate:
+the search ends with :class:`~nasviz.strategies.StrategyError` naming the strategy,
+the trial and the cause, after journaling every finished evaluation (the trial
+whose ``tell`` raised included), so :meth:`Search.resume` continues once it is fixed.
+One search writes a journal at a time: another writer gets
+:class:`~nasviz.storage.JournalBusyError` naming the process that holds it.
 Ctrl-C (``KeyboardInterrupt``) and :meth:`Search.stop` end the run cleanly and
 return the :class:`~nasviz.History` so far; everything finished is in the journal,
 and ``run()`` again (or :meth:`Search.resume` from another process) continues.
@@ -631,6 +637,8 @@ class Search:
             except StrategyFinishedError:
                 self._blocked = "finished"
                 return False
+            except NotImplementedError:  # an unfinished strategy (an exercise): its own error says where
+                raise
             except Exception as err:  # noqa: BLE001 - a broken strategy ends the search, named
                 raise self._strategy_error("ask()", self._next_number, err) from err
             key = _key(arch_text, fidelity)
@@ -669,6 +677,8 @@ class Search:
     def _tell(self, arch, result, number: int) -> None:
         try:
             self.strategy.tell(arch, result)
+        except NotImplementedError:
+            raise
         except Exception as err:  # noqa: BLE001 - the trial is journaled already; the search ends, named
             raise self._strategy_error("tell()", number, err) from err
 

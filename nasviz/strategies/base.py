@@ -21,7 +21,8 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from ..errors import NasvizError
+from ..errors import InvalidArgumentError, NasvizError
+from ..validation import check_seed
 
 __all__ = ["Strategy", "StrategyError", "StrategyFinishedError"]
 
@@ -35,6 +36,7 @@ class StrategyError(NasvizError):
 
     The search ends with this error, which names the strategy, the trial and the
     cause; every finished evaluation is journaled first, so a resume continues.
+    ``NotImplementedError`` (an unfinished strategy, e.g. an exercise) passes as itself.
     """
 
 
@@ -45,17 +47,21 @@ class Strategy(ABC):
     ----------
     space : Space
         Any space implementing :class:`nasviz.spaces.Space`.
-    seed : int or None
-        Seeds the strategy's own generator ``rng_``.
+    seed : int, numpy.random.Generator or None
+        Seeds the strategy's own generator ``rng_`` (an int must be >= 0).
 
     Subclasses take further keyword-only arguments, store them unchanged under the
-    same names, and keep learned state in attributes ending in ``_``.
+    same names, check them (:mod:`nasviz.validation`), and keep learned state in
+    attributes ending in ``_``. A strategy reads the number of members from
+    ``space.size`` (exact, of any size), never ``len(space)``.
     """
 
     def __init__(self, space, *, seed=None):
         self.space = space
         self.seed = seed
-        self.rng_ = np.random.default_rng(seed)
+        if not all(callable(getattr(space, m, None)) for m in ("sample", "from_string", "from_decisions")):
+            raise InvalidArgumentError(f"space must be a nasviz Space (e.g. nv.CellSpace()), got {space!r}")
+        self.rng_ = np.random.default_rng(check_seed("seed", seed, allow_generator=True))
         self.n_asked_ = 0
         self.n_told_ = 0
 
