@@ -33,16 +33,16 @@ _LAZY = {
     "draw_network": "nasviz.draw",
     "draw_diff": "nasviz.draw",
     "Search": "nasviz.search",
-    "BatchExecutor": "nasviz.batching",
+    "BatchExecutor": "nasviz.search",
     "History": "nasviz.history",
-    "Trial": "nasviz.history",
+    "Trial": "nasviz.trial",
     "compare": "nasviz.history",
     "Result": "nasviz.estimators.base",
 }
 _SUBMODULES = {
     "errors", "spaces", "strategies", "estimators", "bench", "data", "draw", "search",
-    "storage", "history", "widgets", "cli", "model_stats", "devices", "pareto", "grading", "assignments",
-    "batching",
+    "storage", "history", "widgets", "cli", "model_stats", "devices", "pareto", "grading", "assignments", "course",
+    "trial",
 }
 
 __all__ = sorted(set(_LAZY) | _SUBMODULES | {"__version__"})

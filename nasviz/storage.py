@@ -23,7 +23,8 @@ Tables
     ``strategy.state_dict()`` as JSON: the state before the first ask (``seq`` 0)
     and after the latest tell.
 
-Open one with :func:`load_history` (its trials) or the :class:`Journal` class
+Read one with ``nv.History.from_storage(path)`` (its trials, via :func:`read_trials`) or the
+:class:`Journal` class
 (everything, for tools).
 
 Examples
@@ -53,9 +54,10 @@ import numpy as np
 
 from .errors import NasvizError
 from .estimators.base import Result
+from .trial import Trial
 
-__all__ = ["Journal", "JournalBusyError", "JournalError", "JournalLock", "describe", "load_history",
-           "normalize_result", "rebuild", "to_json"]
+__all__ = ["Journal", "JournalBusyError", "JournalError", "JournalLock", "describe", "normalize_result",
+           "read_trials", "rebuild", "to_json"]
 
 FORMAT = 1
 
@@ -680,16 +682,16 @@ def rebuild_space(meta: dict):
     return rebuild(meta["space"], Space)
 
 
-def load_history(path, space=None):
-    """The finished trials of the journal at ``path`` as a :class:`nasviz.History`.
+def read_trials(path, space=None) -> dict:
+    """The finished trials of the journal at ``path``, as plain data for :class:`nasviz.History`.
 
     The file is opened read-only (a running search may go on writing it). ``space``
     turns the journaled strings back into architectures; without it the space is
     rebuilt from the journal where it is a nasviz space, else ``arch`` stays a string.
-    Raises :class:`JournalError` naming the file and the cause when it cannot be read.
+    Returns ``{"trials", "n_repeats", "label", "meta"}``; raises :class:`JournalError`
+    naming the file and the cause when it cannot be read. ``nv.History.from_storage``
+    is the usual way in.
     """
-    from .history import History, Trial
-
     if not os.path.exists(path):
         raise JournalError(f"no journal at {os.fspath(path)!r}")
     j = Journal(path, readonly=True)
@@ -718,7 +720,7 @@ def load_history(path, space=None):
         j.close()
     strategy = meta.get("strategy")
     label = strategy["class"].rpartition(":")[2] if isinstance(strategy, dict) and "class" in strategy else None
-    return History(trials, n_repeats=n_repeats, label=label, meta=_public_meta(meta))
+    return {"trials": trials, "n_repeats": n_repeats, "label": label, "meta": _public_meta(meta)}
 
 
 def _public_meta(meta: dict) -> dict:

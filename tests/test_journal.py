@@ -12,9 +12,10 @@ import pytest
 
 import nasviz as nv
 from nasviz.estimators.base import Estimator, Result
-from nasviz.storage import Journal, JournalBusyError, JournalError, JournalLock, load_history
+from nasviz.storage import Journal, JournalBusyError, JournalError, JournalLock
 from nasviz.strategies import StrategyError
 
+load_history = nv.History.from_storage
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 

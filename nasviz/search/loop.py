@@ -43,161 +43,31 @@ Examples
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import math
 import os
 import pickle
 import signal
-import socket
-import sys
 import threading
-import time
 import uuid
 import warnings
 
 import numpy as np
 
-from .batching import BatchExecutor
-from .errors import InvalidArgumentError, NasvizError, check_choice, check_positive_int
-from .estimators.base import Result
-from .history import History, Trial
-from .storage import Journal, JournalError, describe, normalize_result, rebuild, rebuild_space, result_of, to_json
-from .strategies.base import StrategyError, StrategyFinishedError
+from ..errors import InvalidArgumentError, check_choice, check_positive_int
+from ..history import History
+from ..storage import Journal, JournalError, describe, normalize_result
+from ..strategies.base import StrategyError, StrategyFinishedError
+from ..trial import Trial
+from .evaluation import MISSING, EvaluationTask, describe_error
+from .executors import InlineExecutor, sends_nothing
+from .state import SearchState, key_of, restore, text_of
 
-__all__ = ["Search", "evaluate_safely"]
+__all__ = ["Search"]
 
 _BUDGET_KINDS = ("evaluations", "cost")
 _POLL_S = 0.1  # how often a parallel run looks at the stop flag while it waits
 _SNAPSHOT_EVERY = 10  # journal the strategy's state_dict() every this many tells
-_MISSING = "nasviz.search: estimator not cached on this worker"
-_WORKER_CACHE: dict = {}  # token -> estimator, in each worker process (an estimator is sent once per process)
-
-
-# -- evaluation, on whatever worker runs it ---------------------------------------------
-def _describe_error(err: BaseException) -> str:
-    name = type(err).__name__
-    text = f"{name}: {err}"
-    if isinstance(err, MemoryError) or name == "OutOfMemoryError" or "out of memory" in str(err).lower():
-        return f"out of memory ({text})"
-    return text
-
-
-def evaluate_safely(estimator, arch, parent=None, fidelity=None) -> Result:
-    """``estimator.evaluate(...)`` that never raises for a failing candidate.
-
-    An exception (``MemoryError`` and ``torch.cuda.OutOfMemoryError`` included), a
-    non-finite score, or a return value that is not a :class:`~nasviz.Result` gives
-    ``Result.failed`` with the reason. ``KeyboardInterrupt`` and ``SystemExit`` pass.
-
-    Examples
-    --------
-    >>> class Broken:
-    ...     def evaluate(self, arch, parent=None, fidelity=None):
-    ...         raise MemoryError("8 GiB needed")
-    >>> evaluate_safely(Broken(), None).error
-    'out of memory (MemoryError: 8 GiB needed)'
-    """
-    start = time.perf_counter()
-    try:
-        result = estimator.evaluate(arch, parent=parent, fidelity=fidelity)
-    except Exception as err:  # noqa: BLE001 - a failing candidate is recorded, the search goes on
-        return Result.failed(_describe_error(err), cost=time.perf_counter() - start)
-    return Result.validated(result, cost=time.perf_counter() - start)
-
-
-def _worker_name() -> str:
-    dist = sys.modules.get("distributed")
-    if dist is not None:
-        try:
-            return str(dist.get_worker().address)
-        except ValueError:  # not inside a Dask worker
-            pass
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
-
-
-def evaluate_batch_tasks(tasks) -> list:
-    """:func:`_evaluate_task` for several candidates with one estimator, space and fidelity.
-
-    ``tasks`` are ``_evaluate_task`` argument tuples (estimator given, not a token).
-    The candidates are judged by one ``estimator.evaluate_many(archs, parents=...,
-    fidelity=...)`` call (batched training), each result checked as
-    :func:`evaluate_safely` checks one; if that call raises (or the estimator has no
-    ``evaluate_many``), one by one, so that only a failing candidate fails. Returns
-    ``(result, started, finished, worker)`` per task, in order.
-    """
-    _, estimator, space, _, _, fidelity, _ = tasks[0]
-    started = time.time()
-    out: list = [None] * len(tasks)
-    archs, parents, where = [], [], []
-    for k, (_, _, _, arch_text, parent_text, _, _) in enumerate(tasks):
-        try:
-            archs.append(space.from_string(arch_text))
-            parents.append(None if parent_text is None else space.from_string(parent_text))
-            where.append(k)
-        except Exception as err:  # noqa: BLE001
-            del archs[len(where):]
-            out[k] = (Result.failed(f"cannot rebuild the architecture: {_describe_error(err)}"), started,
-                      time.time(), _worker_name())
-    worker = _worker_name()
-    results = None
-    many = getattr(estimator, "evaluate_many", None)
-    if len(archs) > 1 and callable(many):
-        start = time.perf_counter()
-        try:
-            results = list(many(archs, parents=parents, fidelity=fidelity))
-        except Exception:  # noqa: BLE001 - judged one by one below: only the failing candidates fail
-            results = None
-        if results is not None and len(results) != len(archs):
-            results = None
-    if results is None:
-        for k, arch, parent in zip(where, archs, parents):
-            begun = time.time()
-            out[k] = (evaluate_safely(estimator, arch, parent, fidelity), begun, time.time(), worker)
-    else:
-        finished = time.time()
-        for k, result in zip(where, results):
-            out[k] = (Result.validated(result, cost=time.perf_counter() - start), started, finished, worker)
-    return out
-
-
-def _evaluate_task(token, estimator, space, arch_text, parent_text, fidelity, nonce=None):
-    """Evaluate one candidate on a worker: module level, so process pools and Dask can run it.
-
-    Architectures travel as strings (``space.from_string`` rebuilds them). With a
-    ``token`` the estimator is sent once per worker process: a call without it
-    (``estimator=None``) answers ``_MISSING`` when this process has not cached it yet,
-    and the search sends it along on the next try. ``nonce`` keeps every submission
-    distinct (Dask's executor treats equal arguments as the same task).
-    """
-    if estimator is None:
-        estimator = _WORKER_CACHE.get(token)
-        if estimator is None:
-            return _MISSING
-    elif token is not None:
-        _WORKER_CACHE[token] = estimator
-        while len(_WORKER_CACHE) > 4:
-            _WORKER_CACHE.pop(next(iter(_WORKER_CACHE)))
-    started = time.time()
-    try:
-        arch = space.from_string(arch_text)
-        parent = None if parent_text is None else space.from_string(parent_text)
-    except Exception as err:  # noqa: BLE001
-        return Result.failed(f"cannot rebuild the architecture: {_describe_error(err)}"), started, time.time(), \
-            _worker_name()
-    result = evaluate_safely(estimator, arch, parent, fidelity)
-    return result, started, time.time(), _worker_name()
-
-
-class _InlineExecutor(cf.Executor):
-    """Runs each call at submit time, in the calling thread (the serial search)."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        future = cf.Future()
-        future.set_running_or_notify_cancel()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as err:  # noqa: BLE001 - KeyboardInterrupt too: the loop handles it
-            future.set_exception(err)
-        return future
 
 
 class _DeferSigint:
@@ -235,14 +105,6 @@ class _NoBar:
 
     def close(self):
         pass
-
-
-def _text(arch) -> str | None:
-    return None if arch is None else str(arch)
-
-
-def _key(arch_text: str, fidelity) -> tuple[str, str]:
-    return arch_text, to_json(fidelity)
 
 
 class Search:
@@ -296,6 +158,9 @@ class Search:
     max_repeats : int
         Stop when the strategy asks for already-evaluated candidates this many times
         in a row (a strategy stuck on what it knows).
+    state : SearchState or None
+        Where to continue from: :meth:`resume` passes the state it replayed from the
+        journal. None (the default) starts a new search.
 
     Attributes
     ----------
@@ -324,7 +189,7 @@ class Search:
     """
 
     def __init__(self, space, strategy, estimator, *, budget, workers=1, executor=None, storage=None, seed=None,
-                 callbacks=(), budget_kind="evaluations", max_repeats=100):
+                 callbacks=(), budget_kind="evaluations", max_repeats=100, state=None):
         self.space = space
         self.strategy = strategy
         self.estimator = estimator
@@ -337,35 +202,22 @@ class Search:
         self.budget_kind = budget_kind
         self.max_repeats = max_repeats
         self._validate()
-        resumed = self.__dict__.pop("_resume_state", None)
+        self.state = state
         self._stop_event = threading.Event()
         self._token = uuid.uuid4().hex
         self._nonce = 0
         self._journal = None
         self._running = False
-        self.trials_ = {}
-        self.n_repeats_ = 0
         self.stopped_reason_ = None
-        self._asked = {}       # number -> (arch, parent, fidelity) as the strategy asked
-        self._attempts = {}    # number -> evaluations started
-        self._done = {}        # (arch, fidelity) key -> number, finished
-        self._open = {}        # key -> number, asked and not finished
-        self._waiting = {}     # number -> [(arch, parent, fidelity)] repeat asks owed a tell
-        self._pending = []     # numbers to evaluate (again) before asking anew
-        self._next_number = 0
-        self._spent = 0.0
-        self._consecutive_repeats = 0
-        self._n_told = 0
         self._snapshots = storage is not None
-        self._started = False
-        self._last_seq = 0     # the journal's last event when this search last closed it
-        if resumed is not None:
-            self.__dict__.update(resumed)
-        elif Journal.holds_run(storage):
+        if state is not None and not isinstance(state, SearchState):
+            raise InvalidArgumentError(f"state must be a SearchState (from nv.Search.resume), got {state!r}")
+        if state is None and Journal.holds_run(storage):
             raise InvalidArgumentError(
                 f"storage {os.fspath(storage)!r} already holds a search; continue it with "
                 f"nv.Search.resume({os.fspath(storage)!r}, estimator=...), or pass a new path")
-        self._best = History(self.trials_.values()).best
+        self._st = state if state is not None else SearchState()
+        self._best = History(self._st.trials.values()).best
 
     # -- validation --------------------------------------------------------------------
     def _validate(self) -> None:
@@ -392,6 +244,11 @@ class Search:
                     f"budget must be a positive number of seconds with budget_kind='cost', got {self.budget!r}")
         check_positive_int("workers", self.workers)
         check_positive_int("max_repeats", self.max_repeats)
+        if self.storage is not None and (not isinstance(self.storage, (str, os.PathLike)) or
+                                         not os.fspath(self.storage)):
+            raise InvalidArgumentError(
+                f"storage must be the path of an SQLite journal file (a str or pathlib.Path, e.g. 'run.sqlite') "
+                f"or None, got {self.storage!r}")
         if self.seed is not None:
             check_positive_int("seed", self.seed, minimum=0)
         if self.executor is not None and not callable(getattr(self.executor, "submit", None)):
@@ -419,9 +276,19 @@ class Search:
 
     # -- public ------------------------------------------------------------------------
     @property
+    def trials_(self) -> dict:
+        """Finished trials by number."""
+        return self._st.trials
+
+    @property
+    def n_repeats_(self) -> int:
+        """Asks answered from already-evaluated trials."""
+        return self._st.n_repeats
+
+    @property
     def history_(self) -> History:
         """The finished trials so far, as a :class:`~nasviz.History`."""
-        return History(self.trials_.copy().values(), n_repeats=self.n_repeats_, label=type(self.strategy).__name__,
+        return History(self._st.trials.copy().values(), n_repeats=self._st.n_repeats, label=type(self.strategy).__name__,
                        meta={"space": repr(self.space), "strategy": repr(self.strategy),
                              "estimator": repr(self.estimator), "seed": self.seed, "budget": self.budget,
                              "budget_kind": self.budget_kind})
@@ -462,7 +329,7 @@ class Search:
         executor = owned = None
         bar = _NoBar()
         try:
-            if not self._started:
+            if not self._st.started:
                 self._start(journal)
             elif self.storage is not None:
                 journal.update_run(budget=self.budget)
@@ -474,7 +341,7 @@ class Search:
                     reason = "stopped"
                     for fut in list(inflight):
                         if fut.cancel():
-                            self._pending.append(inflight.pop(fut)[0])
+                            self._st.pending.append(inflight.pop(fut)[0])
                 else:
                     try:
                         self._fill(executor, inflight, send_once, journal)
@@ -483,7 +350,7 @@ class Search:
                         raise
                 if not inflight:
                     break
-                timeout = None if isinstance(executor, _InlineExecutor) else _POLL_S
+                timeout = None if isinstance(executor, InlineExecutor) else _POLL_S
                 done, _ = cf.wait(list(inflight), timeout=timeout, return_when=cf.FIRST_COMPLETED)
                 for fut in sorted(done, key=lambda f: inflight[f][0]):
                     self._collect(fut, inflight, executor, journal, bar)
@@ -493,10 +360,10 @@ class Search:
         finally:
             for fut, (number, _) in inflight.items():
                 fut.cancel()
-                self._pending.append(number)
-            self._pending = sorted(set(self._pending))
+                self._st.pending.append(number)
+            self._st.pending = sorted(set(self._st.pending))
             try:
-                journal.mark(self._pending, "interrupted")
+                journal.mark(self._st.pending, "interrupted")
             finally:
                 if owned:
                     executor.shutdown(wait=False, cancel_futures=True)
@@ -516,7 +383,7 @@ class Search:
             return self._journal
         journal = Journal(self.storage, lock=True)
         try:
-            if self._started and journal.last_seq() != self._last_seq:
+            if self._st.started and journal.last_seq() != self._st.last_seq:
                 raise JournalError(
                     f"the journal {os.fspath(self.storage)!r} changed since this search last wrote it (another "
                     "process continued it); continue from the file with nv.Search.resume(path, estimator=...)")
@@ -529,7 +396,7 @@ class Search:
         if journal is self._journal:
             return
         try:
-            self._last_seq = journal.last_seq()
+            self._st.last_seq = journal.last_seq()
         finally:
             journal.close()
 
@@ -546,21 +413,21 @@ class Search:
             "max_repeats": self.max_repeats,
         })
         if self._snapshots:
-            state = self._state(force=True)
+            state = self._strategy_state(force=True)
             if state is not None:
                 journal.write_initial_state(state)
-        self._started = True
+        self._st.started = True
 
     def _make_executor(self):
         """(executor, owned, send_once)."""
         if self.executor is not None:
-            send_once = not isinstance(self.executor, (cf.ThreadPoolExecutor, BatchExecutor))
+            send_once = not sends_nothing(self.executor)
             if send_once:
                 self._check_picklable()
             return self.executor, False, send_once
         if self.workers > 1:
             return cf.ThreadPoolExecutor(self.workers, thread_name_prefix="nasviz-eval"), True, False
-        return _InlineExecutor(), True, False
+        return InlineExecutor(), True, False
 
     def _check_picklable(self) -> None:
         dumps = pickle.dumps
@@ -586,22 +453,22 @@ class Search:
         from tqdm.auto import tqdm
 
         if self.budget_kind == "cost":
-            bar = tqdm(total=float(self.budget), initial=min(self._spent, float(self.budget)), unit="s",
+            bar = tqdm(total=float(self.budget), initial=min(self._st.spent, float(self.budget)), unit="s",
                        desc="search (cost)")
         else:
-            bar = tqdm(total=int(self.budget), initial=len(self.trials_), unit="eval", desc="search")
+            bar = tqdm(total=int(self.budget), initial=len(self._st.trials), unit="eval", desc="search")
         if self._best is not None:
             bar.set_postfix(best=f"{self._best.score:.4g}")
         return bar
 
     def _ask_blocked(self) -> str | None:
-        if self.budget_kind == "evaluations" and self._next_number >= self.budget:
+        if self.budget_kind == "evaluations" and self._st.next_number >= self.budget:
             return "budget"
-        if self.budget_kind == "cost" and self._spent >= self.budget:
+        if self.budget_kind == "cost" and self._st.spent >= self.budget:
             return "budget"
-        if self._consecutive_repeats >= self.max_repeats:
+        if self._st.consecutive_repeats >= self.max_repeats:
             if self._blocked != "repeats":
-                warnings.warn(f"the strategy asked for already-evaluated candidates {self._consecutive_repeats} "
+                warnings.warn(f"the strategy asked for already-evaluated candidates {self._st.consecutive_repeats} "
                               "times in a row; the search stops here", RuntimeWarning, stacklevel=4)
             return "repeats"
         if getattr(self.strategy, "finished", False):
@@ -610,19 +477,19 @@ class Search:
 
     def _fill(self, executor, inflight, send_once, journal) -> None:
         while len(inflight) < self.workers and not self._stop_event.is_set():
-            if self._pending:
-                number = self._pending.pop(0)
-                if self._attempts.get(number, 0) >= 1:  # evaluated before and interrupted: again
+            if self._st.pending:
+                number = self._st.pending.pop(0)
+                if self._st.attempts.get(number, 0) >= 1:  # evaluated before and interrupted: again
                     journal.restart_trial(number)
-                self._attempts[number] = self._attempts.get(number, 0) + 1
+                self._st.attempts[number] = self._st.attempts.get(number, 0) + 1
                 self._submit(executor, inflight, number, with_estimator=not send_once)
                 continue
             self._blocked = self._ask_blocked()
             if self._blocked is not None:
                 return
             if self._ask(journal):  # a new candidate: it went to the front of _pending, submit it now
-                number = self._pending.pop(0)
-                self._attempts[number] = 1
+                number = self._st.pending.pop(0)
+                self._st.attempts[number] = 1
                 self._submit(executor, inflight, number, with_estimator=not send_once)
 
     def _ask(self, journal) -> bool:
@@ -633,37 +500,31 @@ class Search:
                 arch = self.strategy.ask()
                 ctx = self.strategy.context(arch) or {}
                 parent, fidelity = ctx.get("parent"), ctx.get("fidelity")
-                arch_text, parent_text = str(arch), _text(parent)
+                arch_text, parent_text = str(arch), text_of(parent)
             except StrategyFinishedError:
                 self._blocked = "finished"
                 return False
             except NotImplementedError:  # an unfinished strategy (an exercise): its own error says where
                 raise
             except Exception as err:  # noqa: BLE001 - a broken strategy ends the search, named
-                raise self._strategy_error("ask()", self._next_number, err) from err
-            key = _key(arch_text, fidelity)
-            if key in self._done:
-                number = self._done[key]
+                raise self._strategy_error("ask()", self._st.next_number, err) from err
+            key = key_of(arch_text, fidelity)
+            if key in self._st.done:
+                number = self._st.done[key]
                 journal.add_repeat(number, arch_text, parent_text, fidelity)
-                self._tell(arch, self.trials_[number].result, number)
-                self._n_told += 1
+                self._tell(arch, self._st.trials[number].result, number)
+                self._st.n_told += 1
                 self._write_snapshot(journal)
-            elif key in self._open:
-                number = self._open[key]
-                self._waiting.setdefault(number, []).append((arch, parent, fidelity))
+            elif key in self._st.open:
+                number = self._st.open[key]
+                self._st.waiting.setdefault(number, []).append((arch, parent, fidelity))
                 journal.add_repeat_ask(number, arch_text, parent_text, fidelity)
             else:
-                number = self._next_number
+                number = self._st.next_number
                 journal.add_trial(number, arch_text, parent_text, fidelity)
-                self._next_number += 1
-                self._asked[number] = (arch, parent, fidelity)
-                self._attempts[number] = 0
-                self._open[key] = number
-                self._pending.insert(0, number)
-                self._consecutive_repeats = 0
+                self._st.add_candidate(number, arch, parent, fidelity)
                 return True
-            self.n_repeats_ += 1
-            self._consecutive_repeats += 1
+            self._st.add_repeat()
             return False
 
     def _strategy_error(self, call: str, number: int, err: BaseException) -> StrategyError:
@@ -683,19 +544,20 @@ class Search:
             raise self._strategy_error("tell()", number, err) from err
 
     def _write_snapshot(self, journal) -> None:
-        state = self._state()
+        state = self._strategy_state()
         if state is not None:
             journal.write_snapshot(state)
 
     def _submit(self, executor, inflight, number, *, with_estimator: bool) -> None:
-        arch, parent, fidelity = self._asked[number]
+        arch, parent, fidelity = self._st.asked[number]
         self._nonce += 1
-        token = None if isinstance(executor, (_InlineExecutor, cf.ThreadPoolExecutor, BatchExecutor)) else self._token
+        task = EvaluationTask(self.estimator if with_estimator else None, self.space, str(arch), text_of(parent),
+                              fidelity, token=None if sends_nothing(executor) else self._token,
+                              nonce=(self._token, self._nonce))
         try:
-            fut = executor.submit(_evaluate_task, token, self.estimator if with_estimator else None, self.space,
-                                  str(arch), _text(parent), fidelity, (self._token, self._nonce))
+            fut = executor.submit(task)
         except BaseException:
-            self._pending.append(number)
+            self._st.pending.append(number)
             raise
         inflight[fut] = (number, with_estimator)
 
@@ -710,54 +572,50 @@ class Search:
     def _collect(self, fut, inflight, executor, journal, bar) -> None:
         number, _ = inflight.pop(fut)
         if fut.cancelled():
-            self._pending.append(number)
+            self._st.pending.append(number)
             self._stop_event.set()
             return
         err = fut.exception()
         if isinstance(err, KeyboardInterrupt):
-            self._pending.append(number)
+            self._st.pending.append(number)
             raise KeyboardInterrupt
         if err is not None and not isinstance(err, Exception):
-            self._pending.append(number)
+            self._st.pending.append(number)
             raise err
         if err is not None:  # the worker itself failed (died, could not unpickle, ...)
-            value = (Result.failed(f"worker error: {_describe_error(err)}"), None, time.time(), None)
+            value = (Result.failed(f"worker error: {describe_error(err)}"), None, time.time(), None)
         else:
             value = fut.result()
-            if isinstance(value, str) and value == _MISSING:
+            if isinstance(value, str) and value == MISSING:
                 self._submit(executor, inflight, number, with_estimator=True)
                 return
         self._record(number, *value, journal=journal, bar=bar)
 
     def _record(self, number, result, started, finished, worker, *, journal, bar) -> None:
         result = normalize_result(result)
-        arch, parent, fidelity = self._asked[number]
-        tells = [(arch, parent, fidelity, False)] + [(a, p, f, True) for a, p, f in self._waiting.pop(number, [])]
+        arch, parent, fidelity = self._st.asked[number]
+        tells = [(arch, parent, fidelity, False)] + [(a, p, f, True) for a, p, f in self._st.waiting.pop(number, [])]
         trial = Trial(number, arch, result, parent=parent, fidelity=fidelity, started=started, finished=finished,
-                      worker=worker, attempts=self._attempts.get(number, 1))
+                      worker=worker, attempts=self._st.attempts.get(number, 1))
         with _DeferSigint():
             # journal first: a strategy that raises in tell() loses no finished evaluation
             journal.finish_trial(number, result, started=started, finished=finished, worker=worker,
-                                 tells=[(str(a), _text(p), f, r) for a, p, f, r in tells])
-            self.trials_[number] = trial
-            key = _key(str(arch), fidelity)
-            self._open.pop(key, None)
-            self._done[key] = number
-            self._spent += float(result.cost)
+                                 tells=[(str(a), text_of(p), f, r) for a, p, f, r in tells])
+            self._st.finish(trial)
             if trial.ok and (self._best is None or (trial.score, -trial.number) > (self._best.score, -self._best.number)):
                 self._best = trial
             for a, _, _, _ in tells:
                 self._tell(a, result, number)
-                self._n_told += 1
+                self._st.n_told += 1
             self._write_snapshot(journal)
         bar.update(float(result.cost) if self.budget_kind == "cost" else 1)
         if self._best is not None:
             bar.set_postfix(best=f"{self._best.score:.4g}", refresh=False)
         self._call("on_trial", trial)
 
-    def _state(self, force: bool = False):
+    def _strategy_state(self, force: bool = False):
         """The strategy's state_dict() for a snapshot (every few tells), or None."""
-        if not self._snapshots or not (force or self._n_told % _SNAPSHOT_EVERY == 0):
+        if not self._snapshots or not (force or self._st.n_told % _SNAPSHOT_EVERY == 0):
             return None
         state_dict = getattr(self.strategy, "state_dict", None)
         if state_dict is None:
@@ -765,8 +623,6 @@ class Search:
             return None
         try:
             state = state_dict()
-            import json
-
             json.dumps(state, default=lambda o: o.item() if isinstance(o, np.generic) else _no_json(o))
         except Exception as err:  # noqa: BLE001
             warnings.warn(f"{type(self.strategy).__name__}.state_dict() is not JSON data ({err}); the journal "
@@ -842,132 +698,16 @@ class Search:
         >>> len(more), [t.arch for t in more][:5] == [t.arch for t in first]
         (8, True)
         """
-        from .strategies.base import Strategy
-
-        if not os.path.exists(path):
-            raise JournalError(f"no journal at {os.fspath(path)!r}; start a search with nv.Search(..., storage=path)")
-        # locked while it replays: a search still writing the file gives JournalBusyError; run() locks
-        # again and checks that nobody wrote the journal in between
-        journal = Journal(path, lock=True)
-        try:
-            journal.check_integrity()
-            meta = journal.read_run()
-            if space is None:
-                space = rebuild_space(meta)
-            if strategy is None:
-                strategy = rebuild(meta["strategy"], Strategy, space)
-            else:
-                if getattr(strategy, "n_asked_", 0):
-                    raise InvalidArgumentError(
-                        f"resume needs a fresh strategy (never asked), got {strategy!r} after "
-                        f"{strategy.n_asked_} asks; build a new one as in the original run")
-                journaled = str(meta["strategy"].get("class", "")).rpartition(":")[2]
-                if type(strategy).__name__ != journaled:
-                    warnings.warn(f"the journal was written by a {journaled} strategy, resuming with "
-                                  f"{type(strategy).__name__}", RuntimeWarning, stacklevel=2)
-            if repr(estimator) != meta["estimator"].get("repr"):
-                warnings.warn(f"the journal was written with estimator {meta['estimator'].get('repr')}, resuming "
-                              f"with {estimator!r}", RuntimeWarning, stacklevel=2)
-            seed = meta["seed"]
-            if seed is not None:
-                strategy.rng_ = np.random.default_rng(seed)
-            own_seed = getattr(strategy, "seed", None)
-            seeded = isinstance(own_seed, (int, np.integer)) and not isinstance(own_seed, bool)
-            if not meta["strategy"].get("fresh", True) or (seed is None and not seeded):
-                initial = journal.snapshot(0)
-                if initial is None:
-                    raise JournalError(f"{os.fspath(path)!r} records no initial strategy state, and the strategy "
-                                       "had no seed; it cannot be resumed exactly")
-                strategy.load_state_dict(initial[1])
-            state = _replay(journal, strategy, space, use_snapshot=not replay, path=path)
-            state["_last_seq"] = journal.last_seq()
-        finally:
-            journal.close()
+        space, strategy, meta, state = restore(path, strategy=strategy, space=space, estimator=estimator,
+                                               replay_all=replay)
         budget = meta["budget"] if budget is None else budget
         max_repeats = meta.get("max_repeats", 100) if max_repeats is None else max_repeats
-        self = cls.__new__(cls)
-        self._resume_state = state
-        self.__init__(space, strategy, estimator, budget=budget, workers=workers, executor=executor, storage=path,
-                      seed=seed, callbacks=callbacks, budget_kind=meta["budget_kind"], max_repeats=max_repeats)
-        return self
+        return cls(space, strategy, estimator, budget=budget, workers=workers, executor=executor, storage=path,
+                   seed=meta["seed"], callbacks=callbacks, budget_kind=meta["budget_kind"], max_repeats=max_repeats,
+                   state=state)
 
 
 def _no_json(obj):
     raise TypeError(f"{type(obj).__name__} is not JSON data")
 
 
-def _replay(journal: Journal, strategy, space, *, use_snapshot: bool, path) -> dict:
-    """Bring a fresh ``strategy`` to the journaled point; the search state to continue from."""
-    rows = {row["number"]: row for row in journal.trials()}
-    events = journal.events()
-    start = 0
-    if use_snapshot:
-        snap = journal.snapshot()
-        if snap is not None and snap[0] > 0:
-            strategy.load_state_dict(snap[1])
-            start = snap[0]
-    n_told = 0
-    for k, ev in enumerate(events):
-        if ev["kind"] == "tell":
-            n_told += 1
-        if ev["seq"] <= start:
-            continue
-        if ev["kind"] == "ask":
-            try:
-                arch = strategy.ask()
-                ctx = strategy.context(arch) or {}
-            except Exception as err:  # noqa: BLE001
-                raise StrategyError(f"replaying {os.fspath(path)!r}: the strategy {strategy!r} raised in ask() "
-                                    f"for trial {ev['trial']}: {type(err).__name__}: {err}") from err
-            got = (str(arch), _text(ctx.get("parent")), to_json(ctx.get("fidelity")))
-            want = (ev["arch"], ev["parent"], to_json(ev["fidelity"]))
-            if got != want:
-                raise JournalError(
-                    f"replaying {os.fspath(path)!r}: ask {k} gave {got[0]} (parent {got[1]}, fidelity {got[2]}) "
-                    f"but the journal has {want[0]} (parent {want[1]}, fidelity {want[2]}); the strategy is not "
-                    "built as in the original run, or it is not deterministic for its seed")
-        else:
-            row = rows.get(ev["trial"])
-            if row is None:
-                raise JournalError(f"replaying {os.fspath(path)!r}: tell {k} is for trial {ev['trial']}, which the "
-                                   "journal does not hold (a trial row was deleted); the journal is damaged")
-            try:
-                strategy.tell(space.from_string(ev["arch"]), result_of(row))
-            except NasvizError:
-                raise
-            except Exception as err:  # noqa: BLE001
-                raise StrategyError(f"replaying {os.fspath(path)!r}: the strategy {strategy!r} raised in tell() "
-                                    f"for trial {ev['trial']}: {type(err).__name__}: {err}") from err
-
-    state = {"trials_": {}, "_asked": {}, "_attempts": {}, "_done": {}, "_open": {}, "_waiting": {},
-             "_pending": [], "_started": True, "_n_told": n_told}
-    for number, row in rows.items():
-        arch = space.from_string(row["arch"])
-        parent = None if row["parent"] is None else space.from_string(row["parent"])
-        state["_asked"][number] = (arch, parent, row["fidelity"])
-        state["_attempts"][number] = row["attempts"]
-        key = _key(row["arch"], row["fidelity"])
-        if row["status"] in ("ok", "failed"):
-            state["trials_"][number] = Trial(number, arch, result_of(row), parent=parent, fidelity=row["fidelity"],
-                                             started=row["started"], finished=row["finished"], worker=row["worker"],
-                                             attempts=row["attempts"])
-            state["_done"][key] = number
-        else:
-            state["_open"][key] = number
-            state["_pending"].append(number)
-    for ev in events:
-        if ev["kind"] == "ask" and ev["repeat"] and ev["trial"] in state["_open"].values():
-            state["_waiting"].setdefault(ev["trial"], []).append(
-                (space.from_string(ev["arch"]), None if ev["parent"] is None else space.from_string(ev["parent"]),
-                 ev["fidelity"]))
-    asks = [ev for ev in events if ev["kind"] == "ask"]
-    trailing = 0
-    for ev in reversed(asks):
-        if not ev["repeat"]:
-            break
-        trailing += 1
-    state["n_repeats_"] = sum(ev["repeat"] for ev in asks)
-    state["_consecutive_repeats"] = trailing
-    state["_next_number"] = max(rows, default=-1) + 1
-    state["_spent"] = sum(t.cost for t in state["trials_"].values())
-    return state

@@ -1,12 +1,14 @@
-"""BatchExecutor: a search's evaluations in flight, trained together by ``evaluate_many``.
+"""Where a search's evaluations run: inline, or batched by :class:`BatchExecutor`.
 
-:class:`~nasviz.Search` hands each candidate to an executor on its own. With
-``executor=BatchExecutor(max_batch=N)`` and ``workers=N``, the candidates in flight
-are gathered and judged with one ``estimator.evaluate_many(...)`` call: for
-:class:`~nasviz.estimators.Training` that trains them as one fused network, on the
-CPU or a GPU, instead of one small network after another. Nothing else changes:
-every result is still journaled on its own, failures stay per candidate, and the
-strategy is told as results arrive (all of a batch at once).
+A search submits an :class:`~nasviz.search.evaluation.EvaluationTask` (a callable) to
+any ``concurrent.futures.Executor``: a thread or process pool, Dask's executor, or
+the two here. :class:`InlineExecutor` runs it at submit time (the serial search).
+:class:`BatchExecutor` gathers the tasks in flight and judges them together with one
+``estimator.evaluate_many(...)`` call: for :class:`~nasviz.estimators.Training` that
+trains them as one fused network, on the CPU or a GPU, instead of one small network
+after another. Nothing else changes: every result is still journaled on its own,
+failures stay per candidate, and the strategy is told as results arrive (all of a
+batch at once).
 
 Examples
 --------
@@ -33,9 +35,28 @@ import concurrent.futures as cf
 import threading
 import time
 
-from .errors import InvalidArgumentError, check_positive_int
+from ..errors import InvalidArgumentError, check_positive_int
+from .evaluation import EvaluationTask, evaluate_batch
 
-__all__ = ["BatchExecutor"]
+__all__ = ["BatchExecutor", "InlineExecutor", "sends_nothing"]
+
+
+class InlineExecutor(cf.Executor):
+    """Runs each call at submit time, in the calling thread (the serial search)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = cf.Future()
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as err:  # noqa: BLE001 - KeyboardInterrupt too: the loop handles it
+            future.set_exception(err)
+        return future
+
+
+def sends_nothing(executor) -> bool:
+    """Whether ``executor`` runs calls in this process (nothing pickled, the estimator shared as is)."""
+    return isinstance(executor, (InlineExecutor, cf.ThreadPoolExecutor, BatchExecutor))
 
 
 class BatchExecutor(cf.Executor):
@@ -62,7 +83,7 @@ class BatchExecutor(cf.Executor):
     -----
     Search evaluations with the same estimator and fidelity go to one
     ``estimator.evaluate_many(archs, parents=..., fidelity=...)`` call (each result
-    checked as :func:`nasviz.search.evaluate_safely` checks one; if the call raises,
+    checked as :func:`~nasviz.search.evaluate_safely` checks one; if the call raises,
     the batch's candidates are evaluated one by one, so only the failing one fails).
     Anything else submitted runs as a plain call, in the same thread. Everything runs
     in this process (nothing is pickled), like a thread pool; for a cluster, use
@@ -132,19 +153,16 @@ class BatchExecutor(cf.Executor):
                 self._run(live)
 
     def _run(self, items) -> None:
-        from .search import _evaluate_task, evaluate_batch_tasks
-
         groups: dict = {}
         for item in items:
             _, fn, args, kwargs = item
-            if fn is _evaluate_task and not kwargs and len(args) == 7 and args[1] is not None:
-                estimator, space, fidelity = args[1], args[2], args[5]
-                groups.setdefault((id(estimator), id(space), repr(fidelity)), []).append(item)
+            if isinstance(fn, EvaluationTask) and not args and not kwargs and fn.estimator is not None:
+                groups.setdefault(fn.batch_key, []).append(item)
             else:
                 self._call(item)
         for group in groups.values():
             try:
-                values = evaluate_batch_tasks([args for _, _, args, _ in group])
+                values = evaluate_batch([fn for _, fn, _, _ in group])
             except BaseException as err:  # noqa: BLE001 - handed to the futures, as a thread pool would
                 for future, *_ in group:
                     future.set_exception(err)
