@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import InvalidArgumentError, UnknownNameError, check_choice
-from .estimators.base import Result
 from .trial import Trial
 
 __all__ = ["History", "Trial", "compare", "compare_data"]

@@ -356,3 +356,18 @@ def test_cli_resume_refuses_another_strategy_or_seed(tmp_path, capsys):
     assert main(["search", "--budget", "8", "--storage", path, "--resume", "--quiet", "--seed", "3",
                  "--strategy", "random", "--draw", str(tmp_path / "b.png")]) == 0
     assert len(load_history(path)) == 8
+
+
+def test_a_worker_that_fails_gives_failed_trials(space):
+    import concurrent.futures as cf
+
+    class DeadWorkers(cf.Executor):
+        def submit(self, fn, /, *args, **kwargs):
+            future = cf.Future()
+            future.set_exception(OSError("the worker process died"))
+            return future
+
+    history = nv.Search(space, nv.strategies.RandomSearch(space, seed=0), Convs(), budget=4, workers=2,
+                        executor=DeadWorkers()).run(progress=False)
+    assert [t.status for t in history] == ["failed"] * 4
+    assert history[0].error == "worker error: OSError: the worker process died"

@@ -21,7 +21,7 @@ from typing import Any
 from ..estimators.base import Result
 from ..storage import to_json
 
-__all__ = ["EvaluationTask", "MISSING", "describe_error", "evaluate_batch", "evaluate_safely", "worker_name"]
+__all__ = ["MISSING", "EvaluationTask", "describe_error", "evaluate_batch", "evaluate_safely", "worker_name"]
 
 #: what a task answers on a worker that has not cached its estimator yet (sent once per process)
 MISSING = "nasviz.search: estimator not cached on this worker"

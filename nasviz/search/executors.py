@@ -32,13 +32,14 @@ Examples
 from __future__ import annotations
 
 import concurrent.futures as cf
+import pickle
 import threading
 import time
 
 from ..errors import InvalidArgumentError, check_positive_int
 from .evaluation import EvaluationTask, evaluate_batch
 
-__all__ = ["BatchExecutor", "InlineExecutor", "sends_nothing"]
+__all__ = ["BatchExecutor", "InlineExecutor", "executor_for", "sends_nothing"]
 
 
 class InlineExecutor(cf.Executor):
@@ -52,6 +53,44 @@ class InlineExecutor(cf.Executor):
         except BaseException as err:  # noqa: BLE001 - KeyboardInterrupt too: the loop handles it
             future.set_exception(err)
         return future
+
+
+def executor_for(executor, workers: int, estimator, space):
+    """``(executor, owned, send_once)`` for a run: the given executor, else a thread pool for
+    ``workers > 1``, else :class:`InlineExecutor`; ``owned`` ones are shut down after the run.
+
+    ``send_once``: the executor pickles what it is sent, so the estimator travels once per
+    worker process; then estimator and space must pickle (checked here, with a message
+    that says what to do).
+    """
+    if executor is not None:
+        send_once = not sends_nothing(executor)
+        if send_once:
+            check_picklable(executor, estimator=estimator, space=space)
+        return executor, False, send_once
+    if workers > 1:
+        return cf.ThreadPoolExecutor(workers, thread_name_prefix="nasviz-eval"), True, False
+    return InlineExecutor(), True, False
+
+
+def check_picklable(executor, **objects) -> None:
+    """Raise a nasviz error naming each object that ``executor``'s workers could not receive."""
+    dumps = pickle.dumps
+    if not isinstance(executor, cf.ProcessPoolExecutor):
+        try:
+            import cloudpickle  # what Dask uses
+
+            dumps = cloudpickle.dumps
+        except ImportError:
+            pass
+    for name, obj in objects.items():
+        try:
+            dumps(obj)
+        except Exception as err:  # noqa: BLE001
+            raise InvalidArgumentError(
+                f"the {name} {obj!r} cannot be pickled ({type(err).__name__}: {err}), so it cannot be sent "
+                f"to {type(executor).__name__} workers; define its class in an importable module, or use "
+                "workers=N without an executor (threads)") from None
 
 
 def sends_nothing(executor) -> bool:

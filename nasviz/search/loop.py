@@ -1,110 +1,33 @@
-"""The Search loop: ask, evaluate, record, tell; with a budget, workers, a journal and resume.
-
-:class:`Search` drives a strategy (ask/tell) and an estimator over a space until a
-budget is spent. Each step is:
-
-1. ``arch = strategy.ask()``; ``strategy.context(arch)`` gives its ``parent`` and
-   ``fidelity``;
-2. the candidate is journaled as ``running`` and evaluated:
-   ``estimator.evaluate(arch, parent=..., fidelity=...)``;
-3. the result is recorded and journaled, then ``strategy.tell(arch, result)``.
-
-With ``workers > 1`` or an ``executor``, up to ``workers`` evaluations are in flight
-and results are told in the order they finish. A candidate the strategy already had
-evaluated (same architecture and fidelity) is answered from the journal: told
-again, counted in ``n_repeats``, at no cost and outside the budget.
-
-Failures never stop a search: an exception in the estimator, a NaN score, or an
-out-of-memory error becomes a trial with ``status="failed"`` and its ``error``.
-A strategy that raises in ``ask()`` or ``tell()`` is a bug, not a failing candidate:
-the search ends with :class:`~nasviz.strategies.StrategyError` naming the strategy,
-the trial and the cause, after journaling every finished evaluation (the trial
-whose ``tell`` raised included), so :meth:`Search.resume` continues once it is fixed.
-One search writes a journal at a time: another writer gets
-:class:`~nasviz.storage.JournalBusyError` naming the process that holds it.
-Ctrl-C (``KeyboardInterrupt``) and :meth:`Search.stop` end the run cleanly and
-return the :class:`~nasviz.History` so far; everything finished is in the journal,
-and ``run()`` again (or :meth:`Search.resume` from another process) continues.
-
-Examples
---------
->>> import nasviz as nv
->>> from nasviz.estimators.base import Estimator
->>> class Edges(Estimator):          # a toy estimator: the share of 3x3 convolutions
-...     def _evaluate(self, arch, parent=None, fidelity=None):
-...         return nv.Result(score=arch.ops.count("nor_conv_3x3") / 6, cost=1.0)
->>> space = nv.CellSpace()
->>> strategy = nv.strategies.RandomSearch(space, seed=0)
->>> history = nv.Search(space, strategy, Edges(), budget=20).run(progress=False)
->>> len(history), history.best.score
-(20, 0.5)
-"""
+"""The :class:`Search` loop (see :mod:`nasviz.search` for how a search runs and fails)."""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import json
-import math
 import os
-import pickle
-import signal
 import threading
+import time
 import uuid
 import warnings
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, check_choice, check_positive_int
+from ..errors import InvalidArgumentError
+from ..estimators.base import Result
 from ..history import History
 from ..storage import Journal, JournalError, describe, normalize_result
 from ..strategies.base import StrategyError, StrategyFinishedError
 from ..trial import Trial
+from .arguments import callback_list, validate
 from .evaluation import MISSING, EvaluationTask, describe_error
-from .executors import InlineExecutor, sends_nothing
+from .executors import InlineExecutor, executor_for, sends_nothing
+from .progress import DeferSigint, NoBar, progress_bar
 from .state import SearchState, key_of, restore, text_of
 
 __all__ = ["Search"]
 
-_BUDGET_KINDS = ("evaluations", "cost")
 _POLL_S = 0.1  # how often a parallel run looks at the stop flag while it waits
 _SNAPSHOT_EVERY = 10  # journal the strategy's state_dict() every this many tells
-
-
-class _DeferSigint:
-    """Holds Ctrl-C back while the strategy and the journal are updated together.
-
-    Only in the main thread and only where Python's default handler is installed; a
-    Ctrl-C that arrives meanwhile is raised as ``KeyboardInterrupt`` on exit.
-    """
-
-    def __enter__(self):
-        self.active = (threading.current_thread() is threading.main_thread()
-                       and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
-        self.caught = False
-        if self.active:
-            signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def _handler(self, signum, frame):
-        self.caught = True
-
-    def __exit__(self, exc_type, exc, tb):
-        if self.active:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            if self.caught and exc_type is None:
-                raise KeyboardInterrupt
-        return False
-
-
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-    def set_postfix(self, *args, **kwargs):
-        pass
-
-    def close(self):
-        pass
 
 
 class Search:
@@ -201,7 +124,7 @@ class Search:
         self.callbacks = callbacks
         self.budget_kind = budget_kind
         self.max_repeats = max_repeats
-        self._validate()
+        validate(self)
         self.state = state
         self._stop_event = threading.Event()
         self._token = uuid.uuid4().hex
@@ -220,55 +143,6 @@ class Search:
         self._best = History(self._st.trials.values()).best
 
     # -- validation --------------------------------------------------------------------
-    def _validate(self) -> None:
-        if not all(callable(getattr(self.space, m, None)) for m in ("from_string", "sample")):
-            raise InvalidArgumentError(f"space must be a nasviz Space (e.g. nv.CellSpace()), got {self.space!r}")
-        if not all(callable(getattr(self.strategy, m, None)) for m in ("ask", "tell")):
-            raise InvalidArgumentError(
-                f"strategy must have ask() and tell() (e.g. nv.strategies.RandomSearch(space)), got {self.strategy!r}")
-        own = getattr(self.strategy, "space", self.space)
-        if own is not self.space and own != self.space and repr(own) != repr(self.space):
-            raise InvalidArgumentError(
-                f"the strategy searches {own!r} but the search was given space={self.space!r}; build both "
-                "from the same space")
-        if not callable(getattr(self.estimator, "evaluate", None)):
-            raise InvalidArgumentError(
-                f"estimator must have evaluate(arch, *, parent=None, fidelity=None), got {self.estimator!r}")
-        check_choice("budget_kind", self.budget_kind, _BUDGET_KINDS, error=InvalidArgumentError)
-        if self.budget_kind == "evaluations":
-            check_positive_int("budget", self.budget)
-        else:
-            ok = isinstance(self.budget, (int, float, np.integer, np.floating)) and not isinstance(self.budget, bool)
-            if not ok or not (math.isfinite(float(self.budget)) and self.budget > 0):
-                raise InvalidArgumentError(
-                    f"budget must be a positive number of seconds with budget_kind='cost', got {self.budget!r}")
-        check_positive_int("workers", self.workers)
-        check_positive_int("max_repeats", self.max_repeats)
-        if self.storage is not None and (not isinstance(self.storage, (str, os.PathLike)) or
-                                         not os.fspath(self.storage)):
-            raise InvalidArgumentError(
-                f"storage must be the path of an SQLite journal file (a str or pathlib.Path, e.g. 'run.sqlite') "
-                f"or None, got {self.storage!r}")
-        if self.seed is not None:
-            check_positive_int("seed", self.seed, minimum=0)
-        if self.executor is not None and not callable(getattr(self.executor, "submit", None)):
-            raise InvalidArgumentError(
-                f"executor must be a concurrent.futures.Executor (e.g. ProcessPoolExecutor(2) or "
-                f"dask Client.get_executor()), got {self.executor!r}")
-        for cb in self._callback_list():
-            if not (callable(cb) or hasattr(cb, "on_trial") or hasattr(cb, "on_finish")):
-                raise InvalidArgumentError(
-                    f"a callback must be callable or have on_trial(search, trial) / on_finish(search, history); "
-                    f"got {cb!r}")
-
-    def _callback_list(self) -> list:
-        cbs = self.callbacks
-        if cbs is None:
-            return []
-        if callable(cbs) or hasattr(cbs, "on_trial") or hasattr(cbs, "on_finish"):
-            return [cbs]
-        return list(cbs)
-
     def __repr__(self) -> str:
         return (f"Search({self.space!r}, {self.strategy!r}, {self.estimator!r}, budget={self.budget!r}, "
                 f"budget_kind={self.budget_kind!r}, workers={self.workers!r}, storage={self.storage!r}, "
@@ -327,13 +201,13 @@ class Search:
         inflight = {}
         reason = None
         executor = owned = None
-        bar = _NoBar()
+        bar = NoBar()
         try:
             if not self._st.started:
                 self._start(journal)
             elif self.storage is not None:
                 journal.update_run(budget=self.budget)
-            executor, owned, send_once = self._make_executor()
+            executor, owned, send_once = executor_for(self.executor, self.workers, self.estimator, self.space)
             bar = self._progress_bar(progress)
             self._blocked = None
             while True:
@@ -418,48 +292,11 @@ class Search:
                 journal.write_initial_state(state)
         self._st.started = True
 
-    def _make_executor(self):
-        """(executor, owned, send_once)."""
-        if self.executor is not None:
-            send_once = not sends_nothing(self.executor)
-            if send_once:
-                self._check_picklable()
-            return self.executor, False, send_once
-        if self.workers > 1:
-            return cf.ThreadPoolExecutor(self.workers, thread_name_prefix="nasviz-eval"), True, False
-        return InlineExecutor(), True, False
-
-    def _check_picklable(self) -> None:
-        dumps = pickle.dumps
-        if not isinstance(self.executor, cf.ProcessPoolExecutor):
-            try:
-                import cloudpickle  # what Dask uses
-
-                dumps = cloudpickle.dumps
-            except ImportError:
-                pass
-        for name, obj in (("estimator", self.estimator), ("space", self.space)):
-            try:
-                dumps(obj)
-            except Exception as err:  # noqa: BLE001
-                raise InvalidArgumentError(
-                    f"the {name} {obj!r} cannot be pickled ({type(err).__name__}: {err}), so it cannot be sent "
-                    f"to {type(self.executor).__name__} workers; define its class in an importable module, or use "
-                    "workers=N without an executor (threads)") from None
-
     def _progress_bar(self, progress: bool):
         if not progress:
-            return _NoBar()
-        from tqdm.auto import tqdm
-
-        if self.budget_kind == "cost":
-            bar = tqdm(total=float(self.budget), initial=min(self._st.spent, float(self.budget)), unit="s",
-                       desc="search (cost)")
-        else:
-            bar = tqdm(total=int(self.budget), initial=len(self._st.trials), unit="eval", desc="search")
-        if self._best is not None:
-            bar.set_postfix(best=f"{self._best.score:.4g}")
-        return bar
+            return NoBar()
+        return progress_bar(self.budget, self.budget_kind, spent=self._st.spent, done=len(self._st.trials),
+                            best=None if self._best is None else self._best.score)
 
     def _ask_blocked(self) -> str | None:
         if self.budget_kind == "evaluations" and self._st.next_number >= self.budget:
@@ -495,7 +332,7 @@ class Search:
     def _ask(self, journal) -> bool:
         """Ask the strategy once. True: a new candidate, put first in ``_pending`` (so that an
         interrupt before its submission keeps it); False: a repeat (answered or waiting) or finished."""
-        with _DeferSigint():
+        with DeferSigint():
             try:
                 arch = self.strategy.ask()
                 ctx = self.strategy.context(arch) or {}
@@ -506,7 +343,7 @@ class Search:
                 return False
             except NotImplementedError:  # an unfinished strategy (an exercise): its own error says where
                 raise
-            except Exception as err:  # noqa: BLE001 - a broken strategy ends the search, named
+            except Exception as err:
                 raise self._strategy_error("ask()", self._st.next_number, err) from err
             key = key_of(arch_text, fidelity)
             if key in self._st.done:
@@ -540,7 +377,7 @@ class Search:
             self.strategy.tell(arch, result)
         except NotImplementedError:
             raise
-        except Exception as err:  # noqa: BLE001 - the trial is journaled already; the search ends, named
+        except Exception as err:
             raise self._strategy_error("tell()", number, err) from err
 
     def _write_snapshot(self, journal) -> None:
@@ -597,7 +434,7 @@ class Search:
         tells = [(arch, parent, fidelity, False)] + [(a, p, f, True) for a, p, f in self._st.waiting.pop(number, [])]
         trial = Trial(number, arch, result, parent=parent, fidelity=fidelity, started=started, finished=finished,
                       worker=worker, attempts=self._st.attempts.get(number, 1))
-        with _DeferSigint():
+        with DeferSigint():
             # journal first: a strategy that raises in tell() loses no finished evaluation
             journal.finish_trial(number, result, started=started, finished=finished, worker=worker,
                                  tells=[(str(a), text_of(p), f, r) for a, p, f, r in tells])
@@ -633,7 +470,7 @@ class Search:
         return state
 
     def _call(self, hook, *args) -> None:
-        for cb in self._callback_list():
+        for cb in callback_list(self.callbacks):
             fn = getattr(cb, hook, None)
             if fn is None and hook == "on_trial" and callable(cb) and not hasattr(cb, "on_finish"):
                 fn = cb

@@ -169,7 +169,7 @@ def _replay_event(k: int, ev: dict, rows: dict, strategy, space, path) -> None:
         try:
             arch = strategy.ask()
             ctx = strategy.context(arch) or {}
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             raise StrategyError(f"replaying {where!r}: the strategy {strategy!r} raised in ask() "
                                 f"for trial {ev['trial']}: {type(err).__name__}: {err}") from err
         got = (str(arch), text_of(ctx.get("parent")), to_json(ctx.get("fidelity")))
@@ -188,7 +188,7 @@ def _replay_event(k: int, ev: dict, rows: dict, strategy, space, path) -> None:
         strategy.tell(space.from_string(ev["arch"]), result_of(row))
     except NasvizError:
         raise
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         raise StrategyError(f"replaying {where!r}: the strategy {strategy!r} raised in tell() "
                             f"for trial {ev['trial']}: {type(err).__name__}: {err}") from err
 
