@@ -1,8 +1,8 @@
 """The ``nasviz`` command line (also ``python -m nasviz``).
 
 Exit codes: 0 success; 2 a usage error (argparse prints the usage); 1 a nasviz error
-(a bad cell string, an unknown op, a file that cannot be written), reported as one line
-on stderr without a traceback.
+(a bad cell string, an unknown op, a file that cannot be written), an ``OSError`` or a
+``MemoryError``, reported as one line on stderr without a traceback.
 
 Adding a subcommand: write ``_add_<name>(subparsers)``, which creates and returns its
 parser, and ``_cmd_<name>(args) -> int``, which runs it, then append
@@ -120,6 +120,10 @@ def parse_architecture(text: str, *, input_shape=(1, 8, 8)):
     return space, space.from_string(text)
 
 
+#: The ``--dpi`` values ``nasviz draw`` accepts (beyond 1200, a drawing's bitmap takes gigabytes).
+DPI_RANGE = (10, 1200)
+
+
 def _add_draw(subparsers):
     p = subparsers.add_parser(
         "draw", help="draw a cell or layer chain to an image file",
@@ -140,7 +144,8 @@ def _add_draw(subparsers):
     p.add_argument("--channels", type=int, default=16, help="stem channels for --network (default 16)")
     p.add_argument("--input-shape", type=_input_shape, default=(1, 8, 8), metavar="C,H,W",
                    help="input images, e.g. 1,8,8 (default): shapes in --network and layer chains")
-    p.add_argument("--dpi", type=int, default=110, help="resolution of raster images (default 110)")
+    p.add_argument("--dpi", type=int, default=110,
+                   help=f"resolution of raster images, {DPI_RANGE[0]}..{DPI_RANGE[1]} (default 110)")
     return p
 
 
@@ -161,8 +166,8 @@ def _cmd_draw(args) -> int:
             f"unknown image format {path.suffix or '(no suffix)'!r} of {args.output!r}; accepted: "
             f"{', '.join(repr('.' + f) for f in sorted(formats))}"
         )
-    if args.dpi < 10:
-        raise InvalidArgumentError(f"--dpi must be at least 10, got {args.dpi}")
+    if not DPI_RANGE[0] <= args.dpi <= DPI_RANGE[1]:
+        raise InvalidArgumentError(f"--dpi must be in {DPI_RANGE[0]}..{DPI_RANGE[1]} (dots per inch), got {args.dpi}")
     show_none = not args.hide_none
     if args.diff is not None:
         _, other = parse_architecture(args.diff, input_shape=args.input_shape)
@@ -251,6 +256,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed, an integer >= 0, got {text!r}")
+    return value
+
+
 def _positive_number(text: str) -> float | int:
     try:
         value = float(text)
@@ -287,7 +302,7 @@ def _add_search(subparsers):
                    help="evaluations (default 100), or seconds with --budget-kind cost")
     p.add_argument("--budget-kind", choices=["evaluations", "cost"], default="evaluations",
                    help="what --budget counts: evaluations (default) or seconds of (simulated) cost")
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=_seed, default=None,
                    help="the strategy's seed (default 0; with --resume: the journal's, or an error if another "
                         "is given)")
     p.add_argument("--storage", metavar="PATH", help="SQLite journal of the run, e.g. run.sqlite")
@@ -533,8 +548,12 @@ def main(argv=None) -> int:
         return 2
     try:
         return int(run(args) or 0)
-    except (NasvizError, ShapeError) as err:
+    except (NasvizError, ShapeError, OSError, MemoryError) as err:
         message = " ".join(str(err).split())
+        if isinstance(err, MemoryError):
+            message = f"out of memory{f' ({message})' if message else ''}; try smaller settings"
+        elif isinstance(err, OSError) and not isinstance(err, NasvizError):
+            message = f"{type(err).__name__}: {message or err.strerror or 'input/output error'}"
         print(f"nasviz {args.command}: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

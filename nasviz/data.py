@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .errors import InvalidArgumentError, ShapeError
+from .validation import check_finite_array, check_int, check_number, check_seed
 
 __all__ = ["Data", "digits", "from_tensors", "from_dataset", "SPLIT_SEED"]
 
@@ -77,9 +78,17 @@ def _split_indices(y: np.ndarray, val_fraction: float, test_fraction: float):
     from sklearn.model_selection import train_test_split
 
     idx = np.arange(len(y))
-    rest, test = train_test_split(idx, test_size=test_fraction, stratify=y, random_state=SPLIT_SEED)
-    train, val = train_test_split(rest, test_size=val_fraction / (1 - test_fraction), stratify=y[rest],
-                                  random_state=SPLIT_SEED)
+    try:
+        rest, test = train_test_split(idx, test_size=test_fraction, stratify=y, random_state=SPLIT_SEED)
+        train, val = train_test_split(rest, test_size=val_fraction / (1 - test_fraction), stratify=y[rest],
+                                      random_state=SPLIT_SEED)
+    except ValueError as err:  # too few images of a class (or in all) for a stratified three-way split
+        labels, counts = np.unique(y, return_counts=True)
+        per_class = ", ".join(f"{int(c)}: {int(n)}" for c, n in zip(labels, counts))
+        raise InvalidArgumentError(
+            f"cannot split {len(y)} images into stratified train/validation/test parts (val_fraction="
+            f"{val_fraction}, test_fraction={test_fraction}); images per class: {per_class}. Every class needs "
+            f"a few images in each part: add images, or change the fractions ({err})") from None
     return np.sort(train), np.sort(val), np.sort(test)
 
 
@@ -95,10 +104,10 @@ def _stratified_subset(y: np.ndarray, subset: float, seed) -> np.ndarray:
 
 
 def _check_fraction(name: str, value, *, low_open=True) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1
-    if not ok:
-        raise InvalidArgumentError(f"{name} must be a fraction in (0, 1], got {value!r}")
-    return float(value)
+    try:
+        return check_number(name, value, minimum=0, maximum=1, min_open=True)
+    except InvalidArgumentError:
+        raise InvalidArgumentError(f"{name} must be a fraction in (0, 1], got {value!r}") from None
 
 
 def _build(X: np.ndarray, y: np.ndarray, *, resolution, subset, seed, val_fraction, test_fraction,
@@ -107,17 +116,21 @@ def _build(X: np.ndarray, y: np.ndarray, *, resolution, subset, seed, val_fracti
     import torch.nn.functional as F
 
     subset = _check_fraction("subset", subset)
+    seed = check_seed("seed", seed)
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"name must be a string, got {name!r}")
     for label, frac in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not (isinstance(frac, (int, float)) and 0 < frac < 1):
-            raise InvalidArgumentError(f"{label} must be in (0, 1), got {frac!r}")
+        check_number(label, frac, minimum=0, maximum=1, min_open=True, max_open=True)
     if val_fraction + test_fraction >= 1:
         raise InvalidArgumentError(
             f"val_fraction + test_fraction must leave training data, got {val_fraction} + {test_fraction}")
     h = X.shape[-1]
     if resolution is not None:
-        if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 1 <= resolution <= h:
+        try:
+            check_int("resolution", resolution, minimum=1, maximum=h)
+        except InvalidArgumentError:
             raise InvalidArgumentError(f"resolution must be an integer in [1, {h}] (the images are {h}x{h}), "
-                                       f"got {resolution!r}")
+                                       f"got {resolution!r}") from None
     train, val, test = _split_indices(y, val_fraction, test_fraction)
     if subset < 1:
         train = train[_stratified_subset(y[train], subset, seed)]
@@ -146,8 +159,8 @@ def digits(resolution: int = 8, subset: float = 1.0, seed=0, *, val_fraction: fl
     subset : float
         Fraction of the training part to keep (stratified; validation and test are
         unchanged): the less-data proxy.
-    seed : int
-        Chooses the subset. The train/validation/test split itself is fixed.
+    seed : int or None
+        Chooses the subset (an integer >= 0). The train/validation/test split itself is fixed.
     val_fraction, test_fraction : float
         Sizes of the validation and test parts (stratified).
 
@@ -169,7 +182,9 @@ def from_tensors(X, y, *, num_classes: int | None = None, val_fraction: float = 
                  resolution: int | None = None, subset: float = 1.0, seed=0, name: str = "custom") -> Data:
     """Your own images as a :class:`Data` split (stratified, fixed split seed).
 
-    ``X``: array or tensor (N, C, H, W) or (N, H, W) of square images; ``y``: N integer labels.
+    ``X``: array or tensor (N, C, H, W) or (N, H, W) of square images, real and finite
+    numbers; ``y``: N integer labels ``0..num_classes-1``, at least two classes present.
+    ``num_classes`` defaults to the largest label + 1.
 
     Examples
     --------
@@ -178,7 +193,7 @@ def from_tensors(X, y, *, num_classes: int | None = None, val_fraction: float = 
     >>> from_tensors(X, y).input_shape
     (1, 6, 6)
     """
-    X = np.asarray(X.detach().cpu() if hasattr(X, "detach") else X, dtype=np.float32)
+    X = check_finite_array("X", X, dtype=np.float32)
     y = np.asarray(y.detach().cpu() if hasattr(y, "detach") else y)
     if X.ndim == 3:
         X = X[:, None]
@@ -188,10 +203,15 @@ def from_tensors(X, y, *, num_classes: int | None = None, val_fraction: float = 
         raise ShapeError(f"images must be square, got H x W = {X.shape[-2]} x {X.shape[-1]}")
     if y.ndim != 1 or len(y) != len(X):
         raise ShapeError(f"y must hold one label per image ({len(X)}), got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
-        raise InvalidArgumentError("y must hold non-negative integer class labels")
-    k = int(y.max()) + 1 if num_classes is None else int(num_classes)
-    if len(y) and y.max() >= k:
+    if not np.issubdtype(y.dtype, np.integer):
+        raise InvalidArgumentError(f"y must hold integer class labels 0, 1, ..., got dtype {y.dtype}")
+    if y.min() < 0:
+        raise InvalidArgumentError(f"y must hold non-negative integer class labels, got {int(y.min())}")
+    present = np.unique(y)
+    if len(present) < 2:
+        raise InvalidArgumentError(f"y must hold at least 2 classes to classify, got only class {int(present[0])}")
+    k = int(y.max()) + 1 if num_classes is None else check_int("num_classes", num_classes, minimum=2)
+    if y.max() >= k:
         raise InvalidArgumentError(f"label {int(y.max())} is not below num_classes={k}")
     return _build(X, y.astype(np.int64), resolution=resolution, subset=subset, seed=seed, val_fraction=val_fraction,
                   test_fraction=test_fraction, num_classes=k, name=name, info={})

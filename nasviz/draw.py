@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from .errors import InvalidArchitectureError, InvalidArgumentError, ShapeError, check_positive_int
+from .validation import check_bool, check_number
 
 __all__ = [
     "EdgeGeometry",
@@ -122,6 +123,14 @@ def op_styles(ops: Sequence[str], colors: dict | None = None) -> dict[str, tuple
     """
     if colors is not None and not isinstance(colors, dict):
         raise InvalidArgumentError(f"colors must be a dict mapping op names to colours, got {colors!r}")
+    if colors:
+        from matplotlib.colors import is_color_like
+
+        for op, color in colors.items():
+            if not is_color_like(color):
+                raise InvalidArgumentError(
+                    f"colors[{op!r}] = {color!r} is not a matplotlib colour; use a name ('red'), a hex string "
+                    f"('#0072B2') or an RGB tuple")
     out: dict[str, tuple[str, object]] = {}
     ordered = _op_order(ops)
     for op in ordered:
@@ -407,8 +416,15 @@ def _legend(ax, handles, fontsize, ncol=3, **kwargs):
                      handlelength=3.6, columnspacing=1.6, **kwargs)
 
 
+def _check_ax(ax):
+    if ax is not None and not (callable(getattr(ax, "add_patch", None)) and hasattr(ax, "figure")):
+        raise InvalidArgumentError(f"ax must be a matplotlib Axes (e.g. plt.subplots()[1]) or None, got {ax!r}")
+    return ax
+
+
 def _get_ax(ax, figsize=None):
     """``ax``, else ``plt.gca()``; with no figure open, a new one of ``figsize``."""
+    _check_ax(ax)
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -705,6 +721,12 @@ def draw(arch, ax=None, *, show_none: bool = True, labels: bool = True, legend: 
     >>> plt.close(fig)
     """
     kind = _arch_kind(arch)
+    _check_ax(ax)
+    show_none, labels, legend = (check_bool("show_none", show_none), check_bool("labels", labels),
+                                 check_bool("legend", legend))
+    if fontsize is not None:
+        check_number("fontsize", fontsize, minimum=0, min_open=True)
+    per_row = check_positive_int("per_row", per_row)
     ax = _get_ax(ax, default_figsize(arch))
     if kind == "cell":
         return _draw_cell_axes(arch, ax, show_none=show_none, labels=labels, legend=legend, colors=colors,
@@ -816,6 +838,8 @@ def draw_diff(a, b, ax=None, *, show_none: bool = True, legend: bool = True, col
     >>> plt.close(fig)
     """
     ka, kb = _arch_kind(a), _arch_kind(b)
+    _check_ax(ax)
+    show_none, legend = check_bool("show_none", show_none), check_bool("legend", legend)
     if ka != kb or type(a) is not type(b):
         raise InvalidArchitectureError(
             f"draw_diff needs two architectures of the same kind, got {type(a).__name__} ({ka}) and "
@@ -940,6 +964,8 @@ def draw_network(space, arch, ax=None, *, channels: int = 16, cells_per_stage: i
             f"draw_network draws CellSpace networks (or a layer chain's own chain); got {type(space).__name__}"
         )
     arch = space._check_member(arch)
+    _check_ax(ax)
+    show_none = check_bool("show_none", show_none)
     blocks = network_blocks(channels=channels, cells_per_stage=cells_per_stage, input_shape=input_shape,
                             num_classes=num_classes)
     geometry = _network_geometry(arch, blocks, cells_per_stage, show_none)

@@ -25,6 +25,8 @@ __all__ = [
     "UnknownNameError",
     "InvalidArgumentError",
     "ShapeError",
+    "SpaceTooLargeError",
+    "InvalidFileError",
     "check_choice",
     "check_positive_int",
 ]
@@ -54,6 +56,17 @@ class ShapeError(NasvizError):
     """Data or input of the wrong shape."""
 
 
+class SpaceTooLargeError(InvalidArgumentError, OverflowError):
+    """``len(space)`` of a space with more members than an index can hold; use ``space.size``.
+
+    Also an :class:`OverflowError`, which is what ``len()`` raises for such sizes.
+    """
+
+
+class InvalidFileError(InvalidArgumentError):
+    """A file that cannot be read as what it should be; the message names the file and the cause."""
+
+
 def _listing(accepted: Iterable[object]) -> str:
     return ", ".join(repr(a) for a in accepted)
 
@@ -72,19 +85,32 @@ def check_choice(what: str, value: object, accepted: Iterable[object], error=Unk
     return value
 
 
-def check_positive_int(what: str, value: object, *, minimum: int = 1) -> int:
-    """Return ``value`` as an int if it is an integer >= ``minimum``, else raise.
+def check_positive_int(what: str, value: object, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an int if it is an integer >= ``minimum`` (and <= ``maximum``
+    when given), else raise :class:`InvalidArgumentError` naming both.
+
+    Python and numpy integers are accepted; ``bool``, floats and strings are not.
+    (Also importable from :mod:`nasviz.validation`, with the other checks.)
 
     Examples
     --------
     >>> check_positive_int("budget", 10)
     10
+    >>> try:
+    ...     check_positive_int("max_layers", 3000, maximum=100)
+    ... except InvalidArgumentError as err:
+    ...     print(err)
+    max_layers must be at most 100, got 3000 (accepted: integers 1..100)
     """
-    if isinstance(value, bool) or not isinstance(value, (int,)) and not (
-        hasattr(value, "__index__")
-    ):
-        raise InvalidArgumentError(f"{what} must be an integer >= {minimum}, got {value!r}")
-    value = int(value)
-    if value < minimum:
-        raise InvalidArgumentError(f"{what} must be an integer >= {minimum}, got {value!r}")
-    return value
+    accepted = "" if maximum is None else f" (accepted: integers {minimum}..{maximum})"
+    if isinstance(value, bool) or type(value).__name__ == "bool_" or not hasattr(value, "__index__"):
+        raise InvalidArgumentError(f"{what} must be an integer >= {minimum}, got {value!r}{accepted}")
+    try:
+        number = int(value.__index__())
+    except (TypeError, ValueError):  # e.g. a tensor of several numbers
+        raise InvalidArgumentError(f"{what} must be an integer >= {minimum}, got {value!r}{accepted}") from None
+    if number < minimum:
+        raise InvalidArgumentError(f"{what} must be an integer >= {minimum}, got {value!r}{accepted}")
+    if maximum is not None and number > maximum:
+        raise InvalidArgumentError(f"{what} must be at most {maximum}, got {value!r}{accepted}")
+    return number

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, NasvizError, check_choice
+from ..errors import InvalidArgumentError, InvalidFileError, NasvizError, check_choice, check_positive_int
+from ..validation import check_choices, check_int
 from ..spaces.base import Space
 from ..spaces.cell import CellSpace
 
@@ -33,6 +34,8 @@ __all__ = ["Benchmark", "NotInTableError"]
 
 _FORMAT = 1
 _METRIC_PREFIX = "metric."
+# what a saved table's header holds (Benchmark.save writes them all)
+_META_KEYS = ("name", "space", "metrics", "default_metric", "epochs", "seeds", "train_epochs", "description")
 
 
 class NotInTableError(NasvizError):
@@ -121,9 +124,11 @@ class Benchmark:
             raise InvalidArgumentError("a benchmark needs at least one metric; values is empty")
         self.name = str(name)
         self.space = space
-        self.epochs = None if epochs is None else [int(e) for e in epochs]
-        self.seeds = None if seeds is None else [int(s) for s in seeds]
-        self.train_epochs = None if train_epochs is None else int(train_epochs)
+        self.epochs = None if epochs is None else [check_int("each of epochs", e)
+                                                   for e in check_choices("epochs", epochs, distinct=False)]
+        self.seeds = None if seeds is None else [check_int("each of seeds", s)
+                                                 for s in check_choices("seeds", seeds, distinct=False)]
+        self.train_epochs = None if train_epochs is None else check_positive_int("train_epochs", train_epochs)
         self.description = str(description)
         for what, seq in (("epochs", self.epochs), ("seeds", self.seeds)):
             if seq is not None and (not seq or len(set(seq)) != len(seq)):
@@ -506,25 +511,69 @@ class Benchmark:
 
     @classmethod
     def read(cls, path) -> Benchmark:
-        """Read a table written by :meth:`save`."""
+        """Read a table written by :meth:`save`.
+
+        A file that is not such a table -- not an NPZ (zip) file at all, truncated,
+        without its ``meta`` header or a metric's array, or holding arrays that do not
+        fit the header -- raises :class:`~nasviz.errors.InvalidFileError` naming the
+        file and the cause.
+        """
         path = Path(path)
-        with np.load(path, allow_pickle=False) as npz:
-            try:
-                meta = json.loads(str(npz["meta"].reshape(-1)[0]))
-            except (KeyError, IndexError, ValueError):
-                raise InvalidArgumentError(f"{path} is not a nasviz benchmark file (no 'meta' entry)") from None
-            if meta.get("format") != _FORMAT:
-                raise InvalidArgumentError(f"{path}: unsupported benchmark file format {meta.get('format')!r}")
-            values = {m: npz[_METRIC_PREFIX + m] for m in meta["metrics"]}
-            rows = npz["rows"] if "rows" in npz.files else None
-            cost = npz["cost"] if "cost" in npz.files else None
-        spec = meta["space"]
-        space = CellSpace(ops=tuple(spec["ops"]), nodes=spec["nodes"])
-        if space == CellSpace():
-            space = CellSpace()
-        return cls(meta["name"], space, values, default_metric=meta["default_metric"], epochs=meta["epochs"],
-                   seeds=meta["seeds"], rows=rows, cost=cost, train_epochs=meta["train_epochs"],
-                   description=meta["description"])
+
+        def bad(cause) -> InvalidFileError:
+            return InvalidFileError(f"cannot read the benchmark file {str(path)!r}: {cause}")
+
+        try:
+            is_zip = zipfile.is_zipfile(path)
+        except OSError as err:
+            raise bad(err.strerror or err) from None
+        if not is_zip:
+            raise bad("it is not an NPZ file (the zip of arrays that Benchmark.save writes); "
+                      "it is another kind of file, or truncated")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                files = set(npz.files)
+                if "meta" not in files:
+                    raise bad("it is not a nasviz benchmark file (no 'meta' entry)")
+                try:
+                    meta = json.loads(str(npz["meta"].reshape(-1)[0]))
+                except (IndexError, ValueError):
+                    raise bad("its 'meta' entry is not the JSON header of a nasviz table") from None
+                if not isinstance(meta, dict):
+                    raise bad(f"its 'meta' entry is not the JSON header of a nasviz table: {meta!r}")
+                if meta.get("format") != _FORMAT:
+                    raise bad(f"unsupported benchmark file format {meta.get('format')!r}")
+                missing = [k for k in _META_KEYS if k not in meta]
+                if missing:
+                    raise bad(f"its header lacks {', '.join(map(repr, missing))}")
+                metrics = meta["metrics"]
+                if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+                    raise bad(f"its header's 'metrics' must list metric names, got {metrics!r}")
+                absent = [m for m in metrics if _METRIC_PREFIX + m not in files]
+                if absent:
+                    raise bad(f"no array for metric{'s' if len(absent) > 1 else ''} {', '.join(map(repr, absent))} "
+                              f"(entries {', '.join(repr(_METRIC_PREFIX + m) for m in absent)}); the file is "
+                              "incomplete")
+                values = {m: npz[_METRIC_PREFIX + m] for m in metrics}
+                rows = npz["rows"] if "rows" in files else None
+                cost = npz["cost"] if "cost" in files else None
+        except NasvizError:
+            raise
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as err:  # damaged entries
+            raise bad(f"{type(err).__name__}: {err}") from None
+        try:
+            spec = meta["space"]
+            space = CellSpace(ops=tuple(spec["ops"]), nodes=spec["nodes"])
+            if space == CellSpace():
+                space = CellSpace()
+            return cls(meta["name"], space, values, default_metric=meta["default_metric"], epochs=meta["epochs"],
+                       seeds=meta["seeds"], rows=rows, cost=cost, train_epochs=meta["train_epochs"],
+                       description=meta["description"])
+        except NasvizError as err:
+            raise bad(err) from None
+        except (KeyError, TypeError) as err:
+            raise bad(f"its header's 'space' must be {{'type': 'CellSpace', 'ops': [...], 'nodes': N}}, got "
+                      f"{meta.get('space')!r} ({type(err).__name__}: {err})") from None
 
 
 def write_npz(path, arrays: Mapping[str, np.ndarray]) -> Path:

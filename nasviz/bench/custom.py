@@ -8,12 +8,14 @@ cover only part of the space; asking it about a cell it lacks raises
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InvalidArchitectureError, InvalidArgumentError, NasvizError, check_choice
+from ..errors import InvalidArchitectureError, InvalidArgumentError, InvalidFileError, NasvizError, check_choice
+from ..validation import check_choices
 from ..spaces.base import Architecture, Space
 from ..spaces.cell import CellSpace
 from .benchmark import Benchmark
@@ -38,7 +40,7 @@ def from_dataframe(df, arch_column: str = "arch", metrics: Sequence[str] | None 
     metrics : sequence of str, optional
         The metric columns, in order; default: every numeric column other than
         ``arch_column`` and ``cost_column``. Higher should mean better for scores.
-        Empty entries (NaN) are allowed and stay missing.
+        Empty entries (NaN) are allowed and stay missing; infinite values are refused.
     space : Space, optional
         The space of the cells (default ``nv.CellSpace()``).
     default_metric : str, optional
@@ -62,7 +64,8 @@ def from_dataframe(df, arch_column: str = "arch", metrics: Sequence[str] | None 
     InvalidArchitectureError
         A row's cell string is malformed or names an unknown op (the row is named).
     InvalidArgumentError
-        A duplicate cell (both rows named), a non-numeric metric value, or a bad cost.
+        A duplicate cell (both rows named), a non-numeric or infinite metric value, or a
+        bad cost.
 
     Examples
     --------
@@ -97,9 +100,9 @@ def from_dataframe(df, arch_column: str = "arch", metrics: Sequence[str] | None 
     else:
         if isinstance(metrics, str):
             metrics = [metrics]
-        metrics = list(metrics)
-        if not metrics:
+        if not metrics and isinstance(metrics, (list, tuple)):
             raise InvalidArgumentError("metrics is empty: name at least one column")
+        metrics = list(check_choices("metrics", metrics, distinct=False))
         for m in metrics:
             check_choice("metric column", m, columns)
         if len(set(metrics)) != len(metrics):
@@ -160,7 +163,10 @@ def from_csv(path, arch_column: str = "arch", metrics: Sequence[str] | None = No
     """A :class:`Benchmark` from a CSV file with a header line and one row per cell.
 
     Takes the arguments of :func:`from_dataframe`; ``name`` defaults to the file's
-    stem. Errors name the file's line number of the offending row.
+    stem. Errors name the file's line number of the offending row. A file that is
+    not such a CSV -- empty, not UTF-8 text, an unterminated quote, a row with more
+    or fewer fields than the header -- raises :class:`~nasviz.errors.InvalidFileError`
+    naming the file and the cause.
 
     Examples
     --------
@@ -170,20 +176,67 @@ def from_csv(path, arch_column: str = "arch", metrics: Sequence[str] | None = No
     >>> nv.bench.from_csv(path)
     Benchmark('mine': 1 of 15,625 cells of CellSpace(); metrics: val_acc (default 'val_acc'))
     """
+    import io
+
     import pandas as pd
 
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidArgumentError(f"path must be the path of a CSV file (a str or pathlib.Path), got {path!r}")
     path = Path(path)
     if not path.is_file():
-        raise InvalidArgumentError(f"no such CSV file: {str(path)!r}")
+        what = "is a directory, not a CSV file" if path.is_dir() else "does not exist"
+        raise InvalidFileError(f"no such CSV file: {str(path)!r} {what}")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InvalidFileError(f"cannot read the CSV file {str(path)!r}: it is not UTF-8 text (byte "
+                               f"{err.object[err.start:err.start + 1]!r} at offset {err.start}); save it as UTF-8"
+                               ) from None
+    except OSError as err:
+        raise InvalidFileError(f"cannot read the CSV file {str(path)!r}: {err.strerror or err}") from None
+    if not text.strip():
+        raise InvalidFileError(f"the CSV file {str(path)!r} is empty: it needs a header line "
+                               f"({arch_column!r} and metric columns) and one row per cell")
+    _check_fields(text, sep, path)
     # blank lines are kept (then dropped) so that row k is line k + 2 of the file
-    df = pd.read_csv(path, sep=sep, skip_blank_lines=False)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
+        cause = " ".join(str(err).split()).replace("Error tokenizing data. C error: ", "")
+        raise InvalidFileError(f"cannot read the CSV file {str(path)!r}: {cause}") from None
     lines = np.arange(len(df)) + 2
     keep = ~df.isna().all(axis=1).to_numpy()
     df, lines = df[keep].reset_index(drop=True), lines[keep]
+    if not len(df):
+        raise InvalidFileError(f"the CSV file {str(path)!r} has a header line but no rows (one per cell)")
     return from_dataframe(df, arch_column, metrics, space, default_metric, cost_column,
                           name=path.stem if name is None else name, on_duplicate=on_duplicate,
                           train_epochs=train_epochs, description=description,
                           _row_name=lambda pos: f"line {lines[pos]} of {path.name}")
+
+
+def _check_fields(text: str, sep: str, path: Path) -> None:
+    """Refuse a row with more or fewer fields than the header (pandas would shift or pad it)."""
+    import csv
+
+    if len(sep) != 1:  # a regular expression: pandas' python engine checks it
+        return
+    reader = csv.reader(text.splitlines(keepends=True), delimiter=sep, strict=True)
+    width = None
+    try:
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # a blank line
+            if width is None:
+                width = len(row)
+            elif len(row) != width:
+                shown = sep.join(row)
+                shown = shown if len(shown) <= 80 else shown[:77] + "..."
+                raise InvalidFileError(
+                    f"line {reader.line_num} of the CSV file {str(path)!r} has {len(row)} fields, the header has "
+                    f"{width}: {shown!r}")
+    except csv.Error as err:
+        raise InvalidFileError(f"cannot read the CSV file {str(path)!r}: line {reader.line_num}: {err}") from None
 
 
 def _cell_rows(cells: list, space: Space, arch_column: str, row_name) -> np.ndarray:
@@ -217,5 +270,11 @@ def _numeric(series, column: str, row_name) -> np.ndarray:
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise InvalidArgumentError(f"{row_name(pos)}: column {column!r} must be numeric, got {series.iloc[pos]!r}")
-    return values.to_numpy(dtype=np.float64)
+    out = values.to_numpy(dtype=np.float64)
+    infinite = np.isinf(out)
+    if infinite.any():
+        pos = int(np.flatnonzero(infinite)[0])
+        raise InvalidArgumentError(f"{row_name(pos)}: column {column!r} must hold finite numbers (or be empty), "
+                                   f"got {_plain(series.iloc[pos])!r}")
+    return out
 

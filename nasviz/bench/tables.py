@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, UnknownNameError
+from ..errors import InvalidFileError, UnknownNameError
 from .benchmark import Benchmark
 
 __all__ = [
@@ -102,12 +102,13 @@ def load(name) -> Benchmark:
     """
     if isinstance(name, os.PathLike) or (isinstance(name, str) and name.endswith(".npz")):
         if not Path(name).is_file():
-            raise InvalidArgumentError(f"no such benchmark file: {str(name)!r}")
+            what = "is a directory, not a table file" if Path(name).is_dir() else "does not exist"
+            raise InvalidFileError(f"no such benchmark file: {str(name)!r} {what}")
         return Benchmark.read(name)
     names = available()
     if not isinstance(name, str) or name not in names:
         note = ""
-        if name in TABLES:
+        if isinstance(name, str) and name in TABLES:
             note = f" (table {name!r} is not built in this installation: {TABLES[name][0]} is missing)"
         raise UnknownNameError(f"unknown benchmark {name!r}{note}; available: {', '.join(map(repr, names))}, "
                                "or the path of a .npz file written by Benchmark.save")

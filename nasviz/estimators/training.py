@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..errors import InvalidArgumentError, check_choice, check_positive_int
+from ..validation import check_bool, check_seed
 from .base import Estimator, Result
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "Training"]
@@ -204,10 +205,8 @@ class Training(Estimator):
             raise InvalidArgumentError(f"lr must be a positive number (or None for the default), got {self.lr!r}")
         if not (_is_number(self.weight_decay) and 0 <= self.weight_decay < math.inf):
             raise InvalidArgumentError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise InvalidArgumentError(f"seed must be an integer, got {self.seed!r}")
-        if not isinstance(self.inherit, bool):
-            raise InvalidArgumentError(f"inherit must be True or False, got {self.inherit!r}")
+        check_seed("seed", self.seed, allow_none=False)
+        check_bool("inherit", self.inherit)
         if self.inherit_epochs is not None:
             check_positive_int("inherit_epochs", self.inherit_epochs, minimum=0)
         check_positive_int("recalibrate_bn", self.recalibrate_bn, minimum=0)
@@ -286,7 +285,7 @@ class Training(Estimator):
         space = self._space()
         kwargs = {name: getattr(self, name) for name in ("channels", "cells_per_stage") if _accepts(space.build, name)}
         with _BUILD_LOCK, torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
+            torch.manual_seed(int(self.seed))
             return space.build(arch, num_classes=int(self.data.num_classes),
                                in_channels=int(self.data.X_train.shape[1]), **kwargs)
 
@@ -345,10 +344,10 @@ class Training(Estimator):
         steps = math.ceil(n / self.batch_size)
         total = epochs * steps
         opt = self._make_optimizer(model.parameters())
-        gen = torch.Generator().manual_seed(self.seed)
+        gen = torch.Generator().manual_seed(int(self.seed))
         if not _uses_global_rng(model):
             return self._fit_loop(model, opt, gen, n, steps, total, epochs, data)
-        with _seeded_global_rng(self.seed, data.X_train.device):  # dropout draws from torch's global generator
+        with _seeded_global_rng(int(self.seed), data.X_train.device):  # dropout draws from torch's global generator
             return self._fit_loop(model, opt, gen, n, steps, total, epochs, data)
 
     def _fit_loop(self, model, opt, gen, n, steps, total, epochs, data) -> dict:
@@ -525,7 +524,7 @@ class Training(Estimator):
             data = self._data_on_device()
             net = FusedCellNetwork([c.model for c in ready]).to(self._resolved_device())
             curves = fit_fused(net, data, epochs=epochs, batch_size=self.batch_size, optimizer=self._make_optimizer,
-                               lr_at=self._lr_at, seed=self.seed, recalibrate=self.recalibrate_bn)
+                               lr_at=self._lr_at, seed=int(self.seed), recalibrate=self.recalibrate_bn)
             if self.inherit:
                 net.write_back(curves["steps"])
             del net

@@ -47,6 +47,7 @@ import time
 import numpy as np
 
 from ..errors import InvalidArgumentError, ShapeError, check_choice, check_positive_int
+from ..validation import check_seed
 from .base import Estimator, Result
 
 __all__ = ["PROXIES", "ZeroCost"]
@@ -114,10 +115,11 @@ class ZeroCost(Estimator):
     space : Space or None
         The space whose ``build`` makes the network; ``None`` means ``nv.CellSpace()``.
     seed : int
-        Seeds the minibatch and the initial weights: same seed, same score. The global
-        torch random state is left untouched.
+        Seeds the minibatch and the initial weights (an integer >= 0): same seed, same
+        score. The global torch random state is left untouched.
     device : str
-        ``"cpu"``, ``"cuda"``, ... or ``"auto"`` (CUDA when available).
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``, a ``torch.device`` or ``"auto"`` (CUDA when
+        available); anything else, or CUDA on a machine without it, is refused here.
 
     Notes
     -----
@@ -160,8 +162,10 @@ class ZeroCost(Estimator):
         check_positive_int("cells_per_stage", cells_per_stage)
         if space is not None and not hasattr(space, "build"):
             raise InvalidArgumentError(f"space must be a nasviz Space (e.g. nv.CellSpace()), got {space!r}")
-        if not (isinstance(device, str) or type(device).__name__ == "device"):
-            raise InvalidArgumentError(f"device must be 'cpu', 'cuda', 'auto' or a torch.device, got {device!r}")
+        check_seed("seed", seed)
+        from ..devices import resolve_device
+
+        resolve_device(device)  # an unknown device, or CUDA without a GPU, fails now, naming the accepted ones
         self._prepared = None
 
     @staticmethod

@@ -16,14 +16,32 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from ..errors import InvalidArchitectureError, InvalidArgumentError, UnknownNameError
+from ..errors import InvalidArchitectureError, InvalidArgumentError, SpaceTooLargeError, UnknownNameError
+from ..validation import make_rng
 
-__all__ = ["Architecture", "Space", "Decision"]
+__all__ = ["Architecture", "Space", "Decision", "count_text"]
+
+
+def count_text(n: int) -> str:
+    """``n`` with thousands separators, or about ``m x 10^e`` once it has more than 30
+    digits (Python refuses ``str`` of ints beyond 4,300 digits anyway).
+
+    Examples
+    --------
+    >>> count_text(15625), count_text(3 * 10**5000)
+    ('15,625', 'about 3.00 x 10^5000')
+    """
+    if n < 10**30:
+        return f"{n:,}"
+    log = math.log10(n)
+    exponent = math.floor(log)
+    return f"about {10 ** (log - exponent):.2f} x 10^{exponent}"
 
 
 class Decision(tuple):
@@ -104,8 +122,11 @@ class Space(ABC):
     - ``build(arch, num_classes=10, in_channels=1, **kwargs)`` -> ``torch.nn.Module``.
 
     It then gets ``sample``, ``mutate``, ``neighbors``, ``encode``, ``enumerate``,
-    ``len``, ``index``, ``space[i]``, ``in`` and ``from_json`` for free; override any of
+    ``size``, ``len``, ``index``, ``space[i]``, ``in`` and ``from_json`` for free; override any of
     them where the space knows better (e.g. to skip invalid combinations).
+    ``size`` is the exact number of members (a Python int, however large); ``len(space)``
+    gives the same where it fits an index and raises
+    :class:`~nasviz.errors.SpaceTooLargeError` (pointing to ``size``) otherwise.
     ``canonical(arch)`` defaults to ``str(arch)``: override it where distinct
     architectures compute the same function.
 
@@ -165,10 +186,22 @@ class Space(ABC):
         """Whether a full decision tuple is a valid member; override to exclude some."""
         return True
 
-    def __len__(self) -> int:
+    @property
+    def size(self) -> int:
+        """The exact number of members, a Python int of any size (``len()`` is limited to
+        ``sys.maxsize``). Strategies use this, never ``len(space)``."""
+        if type(self).__len__ is not Space.__len__:  # a space that counts itself
+            return int(len(self))
         if type(self)._valid is Space._valid:
             return math.prod(len(d.choices) for d in self.decisions)
         return sum(1 for _ in self.enumerate())
+
+    def __len__(self) -> int:
+        n = self.size
+        if n > sys.maxsize:
+            raise SpaceTooLargeError(
+                f"{self!r} has {count_text(n)} members, more than len() can return; use space.size")
+        return n
 
     def enumerate(self) -> Iterator[Architecture]:
         """Every member, in index order."""
@@ -190,9 +223,10 @@ class Space(ABC):
         return idx
 
     def __getitem__(self, i: int) -> Architecture:
-        n = len(self)
-        if not isinstance(i, (int, np.integer)) or not -n <= i < n:
-            raise InvalidArgumentError(f"index must be an integer in [{-n}, {n}), got {i!r}")
+        n = self.size
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
+            bound = str(n) if n.bit_length() < 3000 else count_text(n)
+            raise InvalidArgumentError(f"index must be an integer in [-{bound}, {bound}) (space.size), got {i!r}")
         i = int(i) % n
         if type(self)._valid is not Space._valid:
             return next(itertools.islice(self.enumerate(), i, None))
@@ -203,8 +237,8 @@ class Space(ABC):
         return self.from_decisions(tuple(reversed(values)))
 
     def sample(self, seed=None) -> Architecture:
-        """A uniformly random member. ``seed``: an int, ``None`` or a ``numpy.random.Generator``."""
-        rng = np.random.default_rng(seed)
+        """A uniformly random member. ``seed``: an int >= 0, ``None`` or a ``numpy.random.Generator``."""
+        rng = make_rng("seed", seed)
         while True:
             values = tuple(d.choices[rng.integers(len(d.choices))] for d in self.decisions)
             if self._valid(values):
@@ -225,7 +259,7 @@ class Space(ABC):
 
     def mutate(self, arch: Architecture, seed=None) -> Architecture:
         """A random neighbour of ``arch``: exactly one decision changes."""
-        rng = np.random.default_rng(seed)
+        rng = make_rng("seed", seed)
         options = self.neighbors(arch)
         if not options:
             raise InvalidArchitectureError(f"{arch!r} has no neighbour to mutate to")
@@ -256,6 +290,9 @@ class Space(ABC):
             raise InvalidArchitectureError(
                 f"not an architecture JSON string (expected {{'decisions': [...]}}): {text!r}"
             ) from err
+        if not isinstance(values, list):
+            raise InvalidArchitectureError(
+                f"not an architecture JSON string: 'decisions' must be a list, got {values!r} in {text!r}")
         values = tuple(tuple(v) if isinstance(v, list) else v for v in values)
         arch = self.from_decisions(values)
         return self._check_member(arch)

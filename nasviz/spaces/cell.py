@@ -16,12 +16,23 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import InvalidArchitectureError, InvalidArgumentError, UnknownNameError, UnknownOpError
+from ..errors import (
+    InvalidArchitectureError,
+    InvalidArgumentError,
+    UnknownNameError,
+    UnknownOpError,
+    check_positive_int,
+)
+from ..validation import check_choices, check_int
 from .base import Architecture, Decision, Space
 
-__all__ = ["CellSpace", "CellArchitecture", "NB201_OPS"]
+__all__ = ["CellSpace", "CellArchitecture", "NB201_OPS", "MAX_NODES"]
 
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+#: The most nodes a cell may have (496 edges); NAS-Bench-201 uses 4.
+MAX_NODES = 32
+#: The longest path encoding :meth:`CellSpace.encode` builds (entries of the vector).
+MAX_PATH_ENCODING = 2**22
 
 
 def _edges(nodes: int) -> tuple[tuple[int, int], ...]:
@@ -123,7 +134,8 @@ class CellSpace(Space):
         The operations an edge may carry. Defaults to NAS-Bench-201's five. ``"none"``
         (zero) and ``"skip_connect"`` (identity) are understood by :meth:`canonical`.
     nodes : int
-        Nodes per cell, input and output included (>= 2). NAS-Bench-201 uses 4.
+        Nodes per cell, input and output included, ``2 <= nodes <= 32``
+        (:data:`MAX_NODES`). NAS-Bench-201 uses 4.
 
     Examples
     --------
@@ -141,11 +153,8 @@ class CellSpace(Space):
     def __init__(self, ops: Sequence[str] = NB201_OPS, nodes: int = 4):
         self.ops = ops
         self.nodes = nodes
-        ops_t = tuple(ops)
-        if not ops_t or len(set(ops_t)) != len(ops_t) or not all(isinstance(o, str) for o in ops_t):
-            raise InvalidArgumentError(f"ops must be distinct strings, got {ops!r}")
-        if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 2:
-            raise InvalidArgumentError(f"nodes must be an integer >= 2, got {nodes!r}")
+        ops_t = check_choices("ops", ops, types=str)  # distinct strings, and a list of them (not one string)
+        nodes = check_int("nodes", nodes, minimum=2, maximum=MAX_NODES)
         self._ops = ops_t
         self._edges = _edges(nodes)
 
@@ -169,6 +178,9 @@ class CellSpace(Space):
         return [Decision(f"edge {i}->{j}", self._ops) for i, j in self._edges]
 
     def from_decisions(self, values: Sequence[str]) -> CellArchitecture:
+        if isinstance(values, str) or not isinstance(values, (list, tuple, np.ndarray)):
+            raise InvalidArchitectureError(
+                f"expected a list of {len(self._edges)} ops (one per edge {list(self._edges)}), got {values!r}")
         values = tuple(values)
         if len(values) != len(self._edges):
             raise InvalidArchitectureError(
@@ -293,6 +305,10 @@ class CellSpace(Space):
         for length in range(1, self.nodes):
             offsets[length] = size
             size += len(ops) ** length
+        if size > MAX_PATH_ENCODING:
+            raise InvalidArgumentError(
+                f"the 'path' encoding of {self!r} would have {size:.3g} entries (one per op sequence along a "
+                f"path), more than {MAX_PATH_ENCODING:,}; use kind='onehot' or fewer nodes/ops")
         vec = np.zeros(size, dtype=np.float32)
         for path in self._paths():
             seq = [arch.edge_op(a, b) for a, b in zip(path, path[1:])]
@@ -328,6 +344,10 @@ class CellSpace(Space):
         torch.Size([2, 10])
         """
         arch = self._check_member(arch)
+        num_classes = check_positive_int("num_classes", num_classes)
+        in_channels = check_positive_int("in_channels", in_channels)
+        channels = check_positive_int("channels", channels)
+        cells_per_stage = check_positive_int("cells_per_stage", cells_per_stage)
         from ._cell_model import CellNetwork
 
         return CellNetwork(arch, num_classes=num_classes, in_channels=in_channels,

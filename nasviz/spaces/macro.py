@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import sys
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
@@ -50,9 +49,14 @@ from ..errors import (
     UnknownOpError,
     check_positive_int,
 )
+from ..validation import check_choices, check_number, make_rng
 from .base import Architecture, Decision, Space
 
-__all__ = ["ACTIVATIONS", "MACRO_OPS", "MacroArchitecture", "MacroLayer", "MacroSpace"]
+__all__ = ["ACTIVATIONS", "MACRO_OPS", "MAX_LAYERS", "MacroArchitecture", "MacroLayer", "MacroSpace"]
+
+#: The longest chain a space may offer: deeper spaces take seconds per neighbourhood
+#: (``neighbors`` is quadratic in the depth) and have over 10^170 members.
+MAX_LAYERS = 100
 
 #: Operations a layer may have.
 MACRO_OPS = ("conv", "sep_conv", "max_pool", "avg_pool", "identity")
@@ -246,12 +250,7 @@ def _randbelow(rng: np.random.Generator, n: int) -> int:
 
 
 def _int_choices(what: str, values, *, minimum: int = 1) -> tuple[int, ...]:
-    try:
-        items = tuple(values)
-    except TypeError:
-        raise InvalidArgumentError(f"{what} must be a sequence of integers >= {minimum}, got {values!r}") from None
-    if not items:
-        raise InvalidArgumentError(f"{what} must offer at least one choice, got {values!r}")
+    items = check_choices(what, values, distinct=False)
     out = tuple(check_positive_int(f"each of {what}", v, minimum=minimum) for v in items)
     if len(set(out)) != len(out):
         raise InvalidArgumentError(f"{what} must be distinct, got {values!r}")
@@ -259,20 +258,7 @@ def _int_choices(what: str, values, *, minimum: int = 1) -> tuple[int, ...]:
 
 
 def _name_choices(what: str, values, accepted: Sequence[str], error) -> tuple[str, ...]:
-    if isinstance(values, str):
-        raise InvalidArgumentError(f"{what} must be a sequence of names such as {tuple(accepted[:2])!r}, "
-                                   f"got the string {values!r}")
-    items = tuple(values)
-    if not items:
-        raise InvalidArgumentError(f"{what} must offer at least one choice; accepted: "
-                                   f"{', '.join(map(repr, accepted))}")
-    for v in items:
-        if v not in accepted:
-            raise error(f"unknown {what.removesuffix('s')} {v!r}; accepted: "
-                        f"{', '.join(map(repr, accepted))}")
-    if len(set(items)) != len(items):
-        raise InvalidArgumentError(f"{what} must be distinct, got {values!r}")
-    return items
+    return check_choices(what, values, accepted, error=error)
 
 
 class MacroSpace(Space):
@@ -282,7 +268,8 @@ class MacroSpace(Space):
     Parameters
     ----------
     max_layers : int
-        The longest chain (>= 1); chains of every depth ``1..max_layers`` are members.
+        The longest chain, ``1 <= max_layers <= 100`` (:data:`MAX_LAYERS`); chains of
+        every depth ``1..max_layers`` are members.
     ops : sequence of str
         Layer operations, a subset of ``"conv"``, ``"sep_conv"`` (depthwise + pointwise),
         ``"max_pool"``, ``"avg_pool"``, ``"identity"``.
@@ -343,7 +330,7 @@ class MacroSpace(Space):
         self.input_shape = input_shape
         self.num_classes = num_classes
 
-        self._max_layers = check_positive_int("max_layers", max_layers)
+        self._max_layers = check_positive_int("max_layers", max_layers, maximum=MAX_LAYERS)
         self._ops = _name_choices("ops", ops, MACRO_OPS, UnknownOpError)
         self._filters = _int_choices("filters", filters)
         self._kernels = _int_choices("kernel_sizes", kernel_sizes)
@@ -367,17 +354,8 @@ class MacroSpace(Space):
 
     @staticmethod
     def _check_dropouts(dropouts) -> tuple[float, ...]:
-        try:
-            items = tuple(dropouts)
-        except TypeError:
-            raise InvalidArgumentError(f"dropouts must be a sequence of rates in [0, 1), got {dropouts!r}") from None
-        if not items:
-            raise InvalidArgumentError(f"dropouts must offer at least one rate in [0, 1), got {dropouts!r}")
-        out = []
-        for d in items:
-            if isinstance(d, bool) or not isinstance(d, (int, float, np.floating, np.integer)) or not 0 <= d < 1:
-                raise InvalidArgumentError(f"each dropout rate must be a number in [0, 1), got {d!r}")
-            out.append(float(d))
+        items = check_choices("dropouts", dropouts, distinct=False)
+        out = [check_number("each dropout rate", d, minimum=0, maximum=1, max_open=True) for d in items]
         if len(set(out)) != len(out):
             raise InvalidArgumentError(f"dropouts must be distinct, got {dropouts!r}")
         return tuple(out)
@@ -702,7 +680,7 @@ class MacroSpace(Space):
         >>> nv.MacroSpace().count_by_depth(up_to=6)
         {1: 105, 2: 8321, 3: 516777, 4: 29436161, 5: 1615386345, 6: 87107762561}
         """
-        up_to = self._max_layers if up_to is None else check_positive_int("up_to", up_to)
+        up_to = self._max_layers if up_to is None else check_positive_int("up_to", up_to, maximum=10 * MAX_LAYERS)
         start = self._input_shape[1:]
         return {d: self._completions(d, start) for d in range(1, up_to + 1)}
 
@@ -710,12 +688,6 @@ class MacroSpace(Space):
     def size(self) -> int:
         """The exact number of distinct feasible chains (``len(space)`` where it fits an index)."""
         return sum(self.count_by_depth().values())
-
-    def __len__(self) -> int:
-        n = self.size
-        if n > sys.maxsize:
-            raise OverflowError(f"this space has {n} architectures, more than len() can return; use space.size")
-        return n
 
     def enumerate(self) -> Iterator[MacroArchitecture]:
         """Every member once, by depth, then layer by layer in choice order."""
@@ -776,9 +748,9 @@ class MacroSpace(Space):
 
         Uniform over architectures means deep chains dominate (see
         :meth:`count_by_depth`): with the defaults nearly every sample has
-        ``max_layers`` layers. ``seed``: an int, ``None`` or a ``numpy.random.Generator``.
+        ``max_layers`` layers. ``seed``: an int >= 0, ``None`` or a ``numpy.random.Generator``.
         """
-        rng = np.random.default_rng(seed)
+        rng = make_rng("seed", seed)
         return self[_randbelow(rng, self.size)]
 
     def _moves(self, arch: MacroArchitecture) -> dict[str, list[MacroArchitecture]]:
@@ -845,7 +817,7 @@ class MacroSpace(Space):
         Picking the kind first keeps insertions (of which there are many) from drowning
         the setting changes.
         """
-        rng = np.random.default_rng(seed)
+        rng = make_rng("seed", seed)
         moves = self._moves(arch)
         kinds = [k for k in ("change", "remove", "add") if moves[k]]
         if not kinds:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..errors import InvalidArchitectureError, InvalidArgumentError
 from .base import Strategy, StrategyFinishedError
 
 __all__ = ["MemberSampler", "Pending", "TrackedStrategy", "from_values", "is_member", "score_of"]
@@ -117,8 +118,11 @@ class MemberSampler:
 
     @property
     def size(self) -> int:
+        """The space's exact member count: ``space.size`` (a Python int of any size; ``len()``
+        overflows beyond ``sys.maxsize``), or ``len(space)`` for a space without ``size``."""
         if self._size is None:
-            self._size = len(self.space)
+            size = getattr(self.space, "size", None)
+            self._size = int(len(self.space) if size is None else size)
         return self._size
 
     def sample(self, rng):
@@ -203,6 +207,13 @@ class TrackedStrategy(Strategy):
         """
         if isinstance(arch, str):
             arch = self.space.from_string(arch)
+        elif arch not in self.space:
+            raise InvalidArchitectureError(
+                f"tell() needs an architecture of {self.space!r} (or its string), got {arch!r}")
+        if not (result is None or hasattr(result, "score")
+                or isinstance(result, (int, float, np.integer, np.floating)) and not isinstance(result, bool)):
+            raise InvalidArgumentError(
+                f"tell() needs a result: a nasviz Result (nv.Result(score=...)) or a number, got {result!r}")
         found, payload = self.pending_.pop(arch)
         super().tell(arch, result)
         self._on_tell(arch, score_of(result), payload if found else None)

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 
+from ..validation import check_bool
 from ._common import TrackedStrategy
 from .base import StrategyFinishedError
 
@@ -51,13 +52,13 @@ class Exhaustive(TrackedStrategy):
     so that any prefix of the run is a sample without replacement. (Spaces of more
     than 100,000 members are shuffled by a seeded bijection of their indices, a
     Feistel network, and read with ``space[i]``, so nothing is listed.) ``finished``
-    becomes true after ``len(space)`` asks. On a tabular benchmark this is how the
+    becomes true after ``space.size`` asks. On a tabular benchmark this is how the
     whole table is scored; it learns nothing from the results.
 
     Parameters
     ----------
     space : Space
-        A finite :class:`nasviz.spaces.Space` (``len(space)`` members).
+        A finite :class:`nasviz.spaces.Space` (``space.size`` members).
     shuffle : bool
         Visit the members in a seeded random order instead of index order.
     seed : int, numpy.random.Generator or None
@@ -77,6 +78,7 @@ class Exhaustive(TrackedStrategy):
     def __init__(self, space, *, shuffle=False, seed=None):
         super().__init__(space, seed=seed)
         self.shuffle = shuffle
+        check_bool("shuffle", shuffle)
         self.position_ = 0
         self.order_seed_ = None
         self._order = None  # derived from order_seed_

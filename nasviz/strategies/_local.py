@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import check_positive_int
+from ..validation import check_bool
 from ._common import TrackedStrategy
 
 __all__ = ["LocalSearch"]
@@ -66,6 +67,7 @@ class LocalSearch(TrackedStrategy):
         self.initial = initial
         self.first_improvement = first_improvement
         check_positive_int("initial", initial)
+        check_bool("first_improvement", first_improvement)
         self.incumbent_ = None
         self.optima_ = []
         self.scores_ = {}

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..errors import InvalidArgumentError
+from ..validation import check_number
 from ._common import TrackedStrategy, from_values
 
 __all__ = ["MCTS"]
@@ -64,8 +64,7 @@ class MCTS(TrackedStrategy):
     def __init__(self, space, *, exploration=0.1, seed=None):
         super().__init__(space, seed=seed)
         self.exploration = exploration
-        if not (isinstance(exploration, (int, float)) and exploration >= 0 and math.isfinite(exploration)):
-            raise InvalidArgumentError(f"exploration must be a number >= 0, got {exploration!r}")
+        check_number("exploration", exploration, minimum=0)
         self._decisions = list(space.decisions)
         self.tree_ = {(): [0, 0, 0.0]}
         self.low_ = None

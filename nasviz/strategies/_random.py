@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..validation import check_bool
 from ._common import TrackedStrategy
 
 __all__ = ["RandomSearch"]
@@ -38,6 +39,7 @@ class RandomSearch(TrackedStrategy):
     def __init__(self, space, *, unique=False, seed=None):
         super().__init__(space, seed=seed)
         self.unique = unique
+        check_bool("unique", unique)
 
     def _keeps_asked(self) -> bool:
         return bool(self.unique)

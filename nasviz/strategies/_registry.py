@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import UnknownNameError
+from ..errors import InvalidArgumentError, UnknownNameError
 
 __all__ = ["available", "get"]
 
@@ -43,14 +43,25 @@ def get(name: str, space, **kwargs):
     RegularizedEvolution(space=CellSpace(), seed=0, population=10, sample=5)
     """
     import importlib
+    import inspect
 
     key = name
     if isinstance(name, str) and name not in _NAMES:
         by_class = {cls.lower(): short for short, (_, cls) in _NAMES.items()}
         key = by_class.get(name.lower(), name.lower())
-    if key not in _NAMES:
+    if not isinstance(key, str) or key not in _NAMES:
         raise UnknownNameError(
             f"unknown strategy {name!r}; accepted: {', '.join(map(repr, _NAMES))} (or their class names)"
         )
-    module, cls = _NAMES[key]
-    return getattr(importlib.import_module(module, __package__), cls)(space, **kwargs)
+    module, cls_name = _NAMES[key]
+    cls = getattr(importlib.import_module(module, __package__), cls_name)
+    params = inspect.signature(cls).parameters
+    accepted = [p for p, v in params.items() if p != "space" and v.kind is inspect.Parameter.KEYWORD_ONLY]
+    takes_any = any(v.kind is inspect.Parameter.VAR_KEYWORD for v in params.values())
+    unknown = [] if takes_any else [k for k in kwargs if k not in accepted]
+    if unknown:
+        raise InvalidArgumentError(
+            f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} for {cls_name}; "
+            f"accepted: {', '.join(map(repr, accepted))}"
+        )
+    return cls(space, **kwargs)

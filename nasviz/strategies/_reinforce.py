@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..errors import InvalidArgumentError
+from ..validation import check_number
 from ._common import TrackedStrategy, from_values
 
 __all__ = ["REINFORCE"]
@@ -75,10 +75,8 @@ class REINFORCE(TrackedStrategy):
         super().__init__(space, seed=seed)
         self.lr = lr
         self.baseline_decay = baseline_decay
-        if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-            raise InvalidArgumentError(f"lr must be a positive number, got {lr!r}")
-        if not (isinstance(baseline_decay, (int, float)) and 0 <= baseline_decay < 1):
-            raise InvalidArgumentError(f"baseline_decay must be in [0, 1), got {baseline_decay!r}")
+        check_number("lr", lr, minimum=0, min_open=True)
+        check_number("baseline_decay", baseline_decay, minimum=0, maximum=1, max_open=True)
         self._decisions = list(space.decisions)
         self.logits_ = [np.zeros(len(d.choices)) for d in self._decisions]
         self.baseline_ = None

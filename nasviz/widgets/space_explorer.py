@@ -37,7 +37,7 @@ def canonical_counts(space) -> Counter | None:
     """
     from ..spaces.base import Space
 
-    if type(space).canonical is Space.canonical or len(space) > MAX_TWIN_SPACE:
+    if type(space).canonical is Space.canonical or space.size > MAX_TWIN_SPACE:
         return None
     with _COUNTS_LOCK:
         key = (type(space).__name__, repr(space), space)
