@@ -15,11 +15,12 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from .errors import InvalidArgumentError
 
-__all__ = ["auto_device", "resolve_device"]
+__all__ = ["auto_device", "is_out_of_memory", "resolve_device", "torch_threads"]
 
 _ACCEPTED = "'auto', 'cpu', 'cuda' or 'cuda:N'"
 
@@ -67,3 +68,57 @@ def resolve_device(device="auto") -> str:
                 f"numbered from 0; use 'cuda' or 'auto'"
             )
     return name
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run the body with ``torch.set_num_threads(n)``; the previous count comes back afterwards.
+
+    On the tiny networks nasviz trains, one thread per process beats two (and a process
+    per core beats both), so builds and benchmarks run their workers with ``n=1``.
+    ``None`` leaves the count alone.
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if n is None:
+        yield
+        return
+    from .errors import check_positive_int
+
+    n = check_positive_int("threads", n)
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    """Whether ``err`` says host or GPU memory ran out.
+
+    ``MemoryError``, ``torch.cuda.OutOfMemoryError`` (recognised by name, so torch need
+    not be loaded), and the ``RuntimeError`` texts of PyTorch's allocators ("CUDA out of
+    memory", "can't allocate memory").
+
+    Examples
+    --------
+    >>> is_out_of_memory(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried 8 GB"))
+    True
+    >>> is_out_of_memory(ValueError("bad shape"))
+    False
+    """
+    if isinstance(err, MemoryError) or type(err).__name__ == "OutOfMemoryError":
+        return True
+    text = str(err).lower()
+    return isinstance(err, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)

@@ -180,7 +180,7 @@ def test_out_of_memory_is_retried_in_halves(data, archs, monkeypatch):
 
 
 def test_out_of_memory_messages():
-    from nasviz.estimators.training import _is_oom
+    from nasviz.devices import is_out_of_memory as _is_oom
 
     assert _is_oom(RuntimeError("CUDA out of memory. Tried to allocate 20.00 MiB"))
     assert _is_oom(RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -103,10 +103,24 @@ class Result:
 class Estimator(ABC):
     """Base class of performance estimators.
 
-    Subclasses implement ``_evaluate(arch, parent, fidelity) -> Result`` (raising is
-    fine: :meth:`evaluate` turns exceptions and non-finite scores into failed
-    results), a ``fidelity`` property describing what the estimator stands for, and
-    may override ``_evaluate_many`` to batch.
+    Subclasses implement the hook :meth:`evaluate_one` (raising is fine:
+    :meth:`evaluate` turns exceptions, non-finite scores and return values that are
+    not a :class:`Result` into failed results), may override :meth:`evaluate_batch`
+    to judge several candidates at once, and may describe themselves with the
+    ``fidelity`` property. Callers use :meth:`evaluate` and :meth:`evaluate_many`.
+    (The hooks' earlier names, ``_evaluate`` and ``_evaluate_many``, still work.)
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> class Convs(Estimator):          # the share of 3x3 convolutions, as a toy score
+    ...     def evaluate_one(self, arch, parent=None, fidelity=None):
+    ...         return nv.Result(score=arch.ops.count("nor_conv_3x3") / 6, cost=1.0)
+    >>> space = nv.CellSpace()
+    >>> round(Convs().evaluate(space.sample(seed=0)).score, 3)
+    0.167
+    >>> [r.ok for r in Convs().evaluate_many([space[0], space[1]])]
+    [True, True]
     """
 
     @property
@@ -114,23 +128,46 @@ class Estimator(ABC):
         """A short description of what this estimator stands for (e.g. '4 epochs at 8x8')."""
         return type(self).__name__
 
-    @abstractmethod
+    def evaluate_one(self, arch, parent=None, fidelity=None) -> Result:
+        """The hook: judge one architecture (``parent``: what it was derived from; ``fidelity``:
+        a per-candidate budget such as epochs). May raise."""
+        legacy = _defined_below(self, "_evaluate")
+        if legacy is None:
+            raise NotImplementedError(f"{type(self).__name__} must implement "
+                                      "evaluate_one(self, arch, parent=None, fidelity=None) -> Result")
+        return legacy(arch, parent=parent, fidelity=fidelity)
+
+    def evaluate_batch(self, archs: list, parents: list, fidelity=None) -> list:
+        """The batching hook: one Result per architecture, in order (default: one by one)."""
+        legacy = _defined_below(self, "_evaluate_many")
+        if legacy is not None:
+            return legacy(archs, parents, fidelity)
+        return [self.evaluate(a, parent=p, fidelity=fidelity) for a, p in zip(archs, parents)]
+
+    # the hooks' earlier names: a subclass may define either name, and super() calls of either reach the other
     def _evaluate(self, arch, parent=None, fidelity=None) -> Result:
-        """Evaluate one architecture; may raise."""
+        public = _defined_below(self, "evaluate_one")
+        if public is None:
+            raise NotImplementedError(f"{type(self).__name__} must implement "
+                                      "evaluate_one(self, arch, parent=None, fidelity=None) -> Result")
+        return public(arch, parent=parent, fidelity=fidelity)
+
+    def _evaluate_many(self, archs, parents, fidelity=None) -> list:
+        public = _defined_below(self, "evaluate_batch")
+        if public is not None:
+            return public(archs, parents, fidelity)
+        return [self.evaluate(a, parent=p, fidelity=fidelity) for a, p in zip(archs, parents)]
 
     def evaluate(self, arch, *, parent=None, fidelity=None) -> Result:
         """Judge one architecture; failures come back as ``Result.failed``, never raised."""
         start = time.perf_counter()
         try:
-            result = self._evaluate(arch, parent=parent, fidelity=fidelity)
+            result = _most_derived(self, "evaluate_one", "_evaluate")(arch, parent=parent, fidelity=fidelity)
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as err:  # a failing candidate is recorded, the search goes on
             return Result.failed(f"{type(err).__name__}: {err}", cost=time.perf_counter() - start)
         return Result.validated(result, cost=time.perf_counter() - start)
-
-    def _evaluate_many(self, archs, parents, fidelity) -> list[Result]:
-        return [self.evaluate(a, parent=p, fidelity=fidelity) for a, p in zip(archs, parents)]
 
     def evaluate_many(self, archs: Sequence, *, parents: Sequence | None = None, fidelity=None) -> list[Result]:
         """Judge many architectures (batched where the estimator can); one Result each, in order."""
@@ -140,7 +177,7 @@ class Estimator(ABC):
             from ..errors import InvalidArgumentError
 
             raise InvalidArgumentError(f"parents must have one entry per arch ({len(archs)}), got {len(parents)}")
-        results = list(self._evaluate_many(archs, parents, fidelity))
+        results = list(_most_derived(self, "evaluate_batch", "_evaluate_many")(archs, parents, fidelity))
         if len(results) != len(archs):
             return [Result.failed(f"{type(self).__name__}.evaluate_many gave {len(results)} results for "
                                   f"{len(archs)} architectures")] * len(archs)
@@ -150,3 +187,23 @@ class Estimator(ABC):
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and not k.endswith("_"))
         return f"{type(self).__name__}({params})"
 
+
+def _defined_below(estimator, name: str):
+    """``estimator``'s bound ``name`` if a subclass of Estimator defines it, else None."""
+    for cls in type(estimator).__mro__:
+        if cls is Estimator:
+            return None
+        if name in cls.__dict__:
+            return getattr(estimator, name)
+    return None
+
+
+def _most_derived(estimator, public: str, legacy: str):
+    """The hook the most derived class defines, under its public or its earlier name."""
+    for cls in type(estimator).__mro__:
+        if cls is Estimator:
+            break
+        for name in (public, legacy):
+            if name in cls.__dict__:
+                return getattr(estimator, name)
+    return getattr(estimator, public)

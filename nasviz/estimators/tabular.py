@@ -72,7 +72,7 @@ class Tabular(Estimator):
         at = f" at epoch {self.epoch}" if self.epoch is not None else ""
         return f"table {self._bench.name}: {metric}{at}"
 
-    def _evaluate(self, arch, parent=None, fidelity=None) -> Result:
+    def evaluate_one(self, arch, parent=None, fidelity=None) -> Result:
         bench = self._bench
         epoch = self.epoch if fidelity is None else fidelity
         row = bench._row(arch)
@@ -80,7 +80,7 @@ class Tabular(Estimator):
         score = metrics[self.metric or bench.default_metric]
         return Result(score=score, cost=float(bench._cost_rows(row, epoch)), metrics=metrics)
 
-    def _evaluate_many(self, archs, parents, fidelity) -> list[Result]:
+    def evaluate_batch(self, archs, parents, fidelity=None) -> list[Result]:
         bench = self._bench
         epoch = self.epoch if fidelity is None else fidelity
         results: list = [None] * len(archs)

@@ -26,6 +26,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ..devices import is_out_of_memory, torch_threads
 from ..errors import InvalidArgumentError, check_choice, check_positive_int
 from ..validation import check_bool, check_seed
 from .base import Estimator, Result
@@ -50,16 +51,6 @@ class _Candidate:
     inherited_tensors: int = 0
     params: int = 0
     flops: int = 0
-
-
-def _is_oom(err: BaseException) -> bool:
-    import torch
-
-    oom_type = getattr(torch.cuda, "OutOfMemoryError", None)
-    if isinstance(err, MemoryError) or (oom_type is not None and isinstance(err, oom_type)):
-        return True
-    text = str(err).lower()  # CUDA: "out of memory"; CPU allocator: "can't allocate memory"
-    return isinstance(err, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
 
 
 def _non_finite_message(epoch: int, epochs: int) -> str:
@@ -258,19 +249,8 @@ class Training(Estimator):
         return float(self.lr) if self.lr is not None else DEFAULT_LR[self.optimizer]
 
     # -- building blocks -------------------------------------------------------------
-    @contextmanager
     def _threads(self):
-        if self.threads is None:
-            yield
-            return
-        import torch
-
-        old = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(old)
+        return torch_threads(self.threads)
 
     def _data_on_device(self):
         dev = self._resolved_device()
@@ -416,7 +396,7 @@ class Training(Estimator):
         self._epochs(fidelity)
         return super().evaluate(arch, parent=parent, fidelity=fidelity)
 
-    def _evaluate(self, arch, parent=None, fidelity=None) -> Result:
+    def evaluate_one(self, arch, parent=None, fidelity=None) -> Result:
         epochs = self._epochs(fidelity)
         weights = self._parent_weights(parent)
         if weights is not None:
@@ -464,7 +444,7 @@ class Training(Estimator):
         """
         return super().evaluate_many(archs, parents=parents, fidelity=fidelity)
 
-    def _evaluate_many(self, archs, parents, fidelity) -> list[Result]:
+    def evaluate_batch(self, archs, parents, fidelity=None) -> list[Result]:
         base = self._epochs(fidelity)
         results: list[Result | None] = [None] * len(archs)
         groups: dict[int, list[_Candidate]] = {}
@@ -488,7 +468,7 @@ class Training(Estimator):
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as err:  # noqa: BLE001 - out of memory: retry smaller; anything else: one at a time
-            if not _is_oom(err):  # something else went wrong: one at a time, so that it fails alone
+            if not is_out_of_memory(err):  # something else went wrong: one at a time, so that it fails alone
                 return [self._safe_one(c, epochs) for c in cands]
             _free_cuda_cache()
             if len(cands) == 1:

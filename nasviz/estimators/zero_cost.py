@@ -271,7 +271,7 @@ class ZeroCost(Estimator):
         values, _, _, _ = self._compute(arch, names)
         return values
 
-    def _evaluate(self, arch, parent=None, fidelity=None) -> Result:
+    def evaluate_one(self, arch, parent=None, fidelity=None) -> Result:
         start = time.perf_counter()
         values, degenerate, params, n = self._compute(arch, [self.name])
         metrics = {"proxy": self.name, "params": params,

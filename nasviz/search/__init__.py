@@ -31,7 +31,7 @@ Examples
 >>> import nasviz as nv
 >>> from nasviz.estimators.base import Estimator
 >>> class Edges(Estimator):          # a toy estimator: the share of 3x3 convolutions
-...     def _evaluate(self, arch, parent=None, fidelity=None):
+...     def evaluate_one(self, arch, parent=None, fidelity=None):
 ...         return nv.Result(score=arch.ops.count("nor_conv_3x3") / 6, cost=1.0)
 >>> space = nv.CellSpace()
 >>> strategy = nv.strategies.RandomSearch(space, seed=0)

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..devices import is_out_of_memory
 from ..estimators.base import Result
 from ..storage import to_json
 
@@ -41,12 +42,6 @@ def describe_error(err: BaseException) -> str:
     if is_out_of_memory(err):
         return f"out of memory ({text})"
     return text
-
-
-def is_out_of_memory(err: BaseException) -> bool:
-    """Whether ``err`` says that host or GPU memory ran out (``MemoryError``, torch's OOM errors)."""
-    return (isinstance(err, MemoryError) or type(err).__name__ == "OutOfMemoryError"
-            or "out of memory" in str(err).lower())
 
 
 def evaluate_safely(estimator, arch, parent=None, fidelity=None) -> Result:
@@ -110,7 +105,7 @@ class EvaluationTask:
     >>> import nasviz as nv
     >>> from nasviz.estimators.base import Estimator
     >>> class Convs(Estimator):
-    ...     def _evaluate(self, arch, parent=None, fidelity=None):
+    ...     def evaluate_one(self, arch, parent=None, fidelity=None):
     ...         return nv.Result(score=arch.ops.count("nor_conv_3x3"), cost=1.0)
     >>> space = nv.CellSpace()
     >>> task = EvaluationTask(Convs(), space, str(space[0]))

@@ -17,11 +17,11 @@ Examples
 >>> class Convs(Estimator):
 ...     def __init__(self):
 ...         self.calls = []
-...     def _evaluate_many(self, archs, parents, fidelity):
+...     def evaluate_batch(self, archs, parents, fidelity=None):
 ...         self.calls.append(len(archs))
 ...         return [nv.Result(score=a.ops.count("nor_conv_3x3"), cost=1.0) for a in archs]
-...     def _evaluate(self, arch, parent=None, fidelity=None):
-...         return self._evaluate_many([arch], [parent], fidelity)[0]
+...     def evaluate_one(self, arch, parent=None, fidelity=None):
+...         return self.evaluate_batch([arch], [parent], fidelity)[0]
 >>> space, est = nv.CellSpace(), Convs()
 >>> history = nv.Search(space, nv.strategies.RandomSearch(space, seed=0), est, budget=12, workers=4,
 ...                     executor=nv.BatchExecutor(max_batch=4)).run(progress=False)

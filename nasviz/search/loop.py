@@ -101,7 +101,7 @@ class Search:
     >>> import nasviz as nv
     >>> from nasviz.estimators.base import Estimator
     >>> class Pools(Estimator):
-    ...     def _evaluate(self, arch, parent=None, fidelity=None):
+    ...     def evaluate_one(self, arch, parent=None, fidelity=None):
     ...         return nv.Result(score=-arch.ops.count("avg_pool_3x3"), cost=0.5)
     >>> space = nv.CellSpace()
     >>> search = nv.Search(space, nv.strategies.RandomSearch(space), Pools(), budget=2.0,
@@ -525,7 +525,7 @@ class Search:
         >>> import nasviz as nv
         >>> from nasviz.estimators.base import Estimator
         >>> class Convs(Estimator):
-        ...     def _evaluate(self, arch, parent=None, fidelity=None):
+        ...     def evaluate_one(self, arch, parent=None, fidelity=None):
         ...         return nv.Result(score=arch.ops.count("nor_conv_3x3"), cost=1.0)
         >>> path = os.path.join(tempfile.mkdtemp(), "run.sqlite")
         >>> space = nv.CellSpace()
