@@ -24,6 +24,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..devices import torch_threads
+
 __all__ = ["Sandbox", "leaves_global_state", "rng_advice", "sandbox"]
 
 _GENERATORS = {
@@ -94,20 +96,16 @@ def sandbox(torch: bool = False) -> Iterator[Sandbox]:
     True
     """
     saved = _states(torch)
-    threads = None
-    if torch:
-        import torch as _torch
-
-        threads = _torch.get_num_threads()
-        _torch.set_num_threads(1)
     try:
-        yield Sandbox(torch)
+        with torch_threads(1 if torch else None):
+            yield Sandbox(torch)
     finally:
         random.setstate(saved["random"])
         np.random.set_state(saved["numpy"])
         if torch:
+            import torch as _torch
+
             _torch.random.set_rng_state(saved["torch"])
-            _torch.set_num_threads(threads)
 
 
 def leaves_global_state(case) -> tuple[bool, str]:
