@@ -27,6 +27,8 @@ __all__ = [
     "ShapeError",
     "SpaceTooLargeError",
     "InvalidFileError",
+    "JournalError",
+    "JournalBusyError",
     "check_choice",
     "check_positive_int",
 ]
@@ -65,6 +67,16 @@ class SpaceTooLargeError(InvalidArgumentError, OverflowError):
 
 class InvalidFileError(InvalidArgumentError):
     """A file that cannot be read as what it should be; the message names the file and the cause."""
+
+
+class JournalError(NasvizError):
+    """A journal that cannot be used as asked: not a nasviz journal, already holding a run,
+    damaged, unreadable or unwritable, or not matching the strategy that replays it.
+    The message names the file and the cause."""
+
+
+class JournalBusyError(JournalError):
+    """Another search (this process or another one) is writing the journal right now."""
 
 
 def _listing(accepted: Iterable[object]) -> str:

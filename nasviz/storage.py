@@ -40,20 +40,19 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
-import inspect
 import json
 import math
 import os
-import socket
 import sqlite3
 import time
 import urllib.parse
 
 import numpy as np
 
-from .errors import NasvizError
+from .errors import JournalBusyError, JournalError, NasvizError
 from .estimators.base import Result
+from .journal_lock import JournalLock
+from .params import describe, rebuild
 from .trial import Trial
 
 __all__ = ["Journal", "JournalBusyError", "JournalError", "JournalLock", "describe", "normalize_result",
@@ -90,16 +89,6 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state TEXT NOT NULL);
 """
-
-
-class JournalError(NasvizError):
-    """A journal that cannot be used as asked: not a nasviz journal, already holding a run,
-    damaged, unreadable or unwritable, or not matching the strategy that replays it.
-    The message names the file and the cause."""
-
-
-class JournalBusyError(JournalError):
-    """Another search (this process or another one) is writing the journal right now."""
 
 
 _REQUIRED_RUN_KEYS = ("space", "strategy", "estimator", "seed", "budget", "budget_kind")
@@ -143,123 +132,6 @@ def _guarded(method):
     return wrapper
 
 
-class JournalLock:
-    """An exclusive lock on a journal for the life of one writer: an OS file lock on ``PATH.lock``.
-
-    The lock file holds the writer's pid and host, so that a second writer is told who
-    has it. The OS drops the lock when the process ends, however it ends (a killed
-    kernel leaves no stale lock). Two :class:`JournalLock` objects in one process
-    exclude each other too.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The journal; the lock is the file beside it with ``.lock`` appended.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "run.sqlite")
-    >>> with JournalLock(path):
-    ...     try:
-    ...         JournalLock(path).acquire()
-    ...     except JournalBusyError as err:
-    ...         print("busy:", "held by pid" in str(err))
-    busy: True
-    """
-
-    def __init__(self, path):
-        self.path = path
-        self._fd = None
-
-    @property
-    def lock_path(self) -> str:
-        return os.fspath(self.path) + ".lock"
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def holder(self) -> str:
-        """Who holds the lock, as the lock file says (``"pid 123 on host"``), or ``"unknown"``."""
-        text = ""
-        for _ in range(50):  # the holder writes its name just after taking the lock
-            try:
-                with open(self.lock_path, encoding="utf-8") as f:
-                    text = f.read().strip()
-            except OSError:
-                break
-            if text:
-                break
-            time.sleep(0.01)
-        return text or "unknown"
-
-    def acquire(self) -> JournalLock:
-        """Take the lock or raise :class:`JournalBusyError` naming the file and its holder."""
-        if self._fd is not None:
-            return self
-        try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as err:
-            raise JournalError(f"cannot lock the journal {os.fspath(self.path)!r}: cannot open "
-                               f"{self.lock_path!r} ({err.strerror or err})") from None
-        try:
-            _lock_fd(fd)
-        except OSError:
-            os.close(fd)
-            raise JournalBusyError(
-                f"the journal {os.fspath(self.path)!r} is being written by another search ({self.holder()}); "
-                "wait for it to finish or stop it, or use another storage path") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"held by pid {os.getpid()} on {socket.gethostname()} since "
-                     f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
-        self._fd = fd
-        return self
-
-    def release(self) -> None:
-        """Give the lock back (the lock file stays; it is reused)."""
-        fd, self._fd = self._fd, None
-        if fd is None:
-            return
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
-        _unlock_fd(fd)
-        os.close(fd)
-
-    def __enter__(self):
-        return self.acquire()
-
-    def __exit__(self, *exc):
-        self.release()
-
-    def __del__(self):
-        self.release()
-
-    def __repr__(self) -> str:
-        return f"JournalLock({self.path!r}, held={self.held})"
-
-
-try:  # POSIX
-    import fcntl
-
-    def _lock_fd(fd):
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _unlock_fd(fd):
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-except ImportError:  # Windows
-    import msvcrt
-
-    def _lock_fd(fd):
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-
-    def _unlock_fd(fd):
-        with contextlib.suppress(OSError):
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-
 # -- JSON helpers ---------------------------------------------------------------------
 def _default(obj):
     if isinstance(obj, np.generic):
@@ -299,75 +171,6 @@ def normalize_result(result: Result) -> Result:
     metrics = json.loads(to_json(dict(result.metrics or {})))
     return Result(score=score, cost=cost, metrics=metrics, status=str(result.status),
                   error=None if result.error is None else str(result.error))
-
-
-# -- describing and rebuilding objects --------------------------------------------------
-def _class_path(cls) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def describe(obj, skip=("space",)) -> dict:
-    """``{"class", "kwargs", "repr"}`` for a space, strategy or estimator.
-
-    ``kwargs`` are the constructor's keyword arguments read back from the attributes
-    of the same names (nasviz objects store them unchanged), or None when some are
-    missing or are not JSON data (then a resume needs the object passed again).
-    """
-    kwargs = {}
-    try:
-        sig = inspect.signature(type(obj).__init__)
-        for name, p in sig.parameters.items():
-            if name == "self" or name in skip or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                continue
-            if not hasattr(obj, name):
-                kwargs = None
-                break
-            kwargs[name] = getattr(obj, name)
-        if kwargs is not None:
-            text = json.dumps(kwargs)  # strict: no fallbacks, the values must round-trip
-            kwargs = json.loads(text)
-    except (TypeError, ValueError):
-        kwargs = None
-    return {"class": _class_path(type(obj)), "kwargs": kwargs, "repr": repr(obj)}
-
-
-def rebuild(description: dict, base: type, *args):
-    """An object from :func:`describe`'s output: ``Class(*args, **kwargs)``.
-
-    Only classes of the ``nasviz`` package are rebuilt: a journal is data, and reading
-    one never imports a module it names. For any other class (your own strategy or
-    space, or one defined in a notebook) pass the object instead; the
-    :class:`JournalError` says which argument.
-    """
-    if not isinstance(description, dict):
-        raise JournalError(f"the journal describes a {base.__name__.lower()} as {description!r}, "
-                           "not as {'class': ..., 'kwargs': ...}; the journal is damaged")
-    path = description.get("class") or ""
-    what = base.__name__.lower()
-    path = path if isinstance(path, str) else repr(path)
-    module_name, _, qualname = path.partition(":")
-    hint = f"pass {what}= (a new {description.get('repr', path)} built as in the original run)"
-    if description.get("kwargs") is None or not isinstance(description.get("kwargs"), dict):
-        raise JournalError(f"the journal cannot rebuild the {what} {description.get('repr')!r} "
-                           f"(its constructor arguments are not plain data); {hint}")
-    if module_name in ("", "__main__") or not qualname:
-        raise JournalError(f"the {what} class {path!r} was defined in a script or notebook; {hint}")
-    if module_name != "nasviz" and not module_name.startswith("nasviz."):
-        raise JournalError(f"the {what} class {path!r} is not part of nasviz, and a journal never imports "
-                           f"other modules; {hint}")
-    try:
-        obj = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as err:
-        raise JournalError(f"cannot import the {what} class {path!r} ({err}); {hint}") from None
-    if not (isinstance(obj, type) and issubclass(obj, base)):
-        raise JournalError(f"{path!r} is not a {base.__name__} subclass; {hint}")
-    try:
-        return obj(*args, **description["kwargs"])
-    except Exception as err:  # noqa: BLE001 - any failure means: ask the caller
-        raise JournalError(f"cannot rebuild {description.get('repr')!r}: {type(err).__name__}: {err}; {hint}") \
-            from None
 
 
 # -- the journal ----------------------------------------------------------------------

@@ -16,6 +16,8 @@ from abc import ABC
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..params import Params
+
 __all__ = ["Result", "Estimator"]
 
 
@@ -100,7 +102,7 @@ class Result:
                    status=d.get("status", "ok"), error=d.get("error"))
 
 
-class Estimator(ABC):
+class Estimator(Params, ABC):
     """Base class of performance estimators.
 
     Subclasses implement the hook :meth:`evaluate_one` (raising is fine:
@@ -182,10 +184,6 @@ class Estimator(ABC):
             return [Result.failed(f"{type(self).__name__}.evaluate_many gave {len(results)} results for "
                                   f"{len(archs)} architectures")] * len(archs)
         return [Result.validated(r) for r in results]
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and not k.endswith("_"))
-        return f"{type(self).__name__}({params})"
 
 
 def _defined_below(estimator, name: str):

@@ -22,6 +22,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from ..errors import InvalidArgumentError, NasvizError
+from ..params import Params
 from ..validation import check_seed
 
 __all__ = ["Strategy", "StrategyError", "StrategyFinishedError"]
@@ -40,7 +41,7 @@ class StrategyError(NasvizError):
     """
 
 
-class Strategy(ABC):
+class Strategy(Params, ABC):
     """Base class of search strategies (ask/tell).
 
     Parameters
@@ -95,14 +96,3 @@ class Strategy(ABC):
         self.n_asked_ = state["n_asked"]
         self.n_told_ = state["n_told"]
 
-    # helpers for subclasses: architectures travel as strings in state dicts
-    def _arch_to_state(self, arch):
-        return None if arch is None else str(arch)
-
-    def _arch_from_state(self, text):
-        return None if text is None else self.space.from_string(text)
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
-                           if not k.endswith("_") and not k.startswith("_"))
-        return f"{type(self).__name__}({params})"
