@@ -29,9 +29,9 @@ _LAZY = {
     "MacroArchitecture": "nasviz.spaces",
     "count_params": "nasviz.model_stats",
     "count_flops": "nasviz.model_stats",
-    "draw": "nasviz.draw",
-    "draw_network": "nasviz.draw",
-    "draw_diff": "nasviz.draw",
+    "draw": "nasviz.drawing",
+    "draw_network": "nasviz.drawing",
+    "draw_diff": "nasviz.drawing",
     "Search": "nasviz.search",
     "BatchExecutor": "nasviz.search",
     "History": "nasviz.history",
@@ -40,7 +40,7 @@ _LAZY = {
     "Result": "nasviz.estimators.base",
 }
 _SUBMODULES = {
-    "errors", "spaces", "strategies", "estimators", "bench", "data", "draw", "search",
+    "errors", "spaces", "strategies", "estimators", "bench", "data", "drawing", "search",
     "storage", "history", "widgets", "cli", "model_stats", "devices", "pareto", "grading", "assignments", "course",
     "trial",
 }

@@ -103,7 +103,7 @@ def _stratified_subset(y: np.ndarray, subset: float, seed) -> np.ndarray:
     return np.sort(np.concatenate(keep))
 
 
-def _check_fraction(name: str, value, *, low_open=True) -> float:
+def _check_fraction(name: str, value) -> float:
     try:
         return check_number(name, value, minimum=0, maximum=1, min_open=True)
     except InvalidArgumentError:

@@ -10,7 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as _Figure
 
 import nasviz as nv
-from nasviz.draw import (
+from nasviz.drawing import (
     cell_edges,
     cell_layout,
     default_figsize,
@@ -233,7 +233,7 @@ def test_cell_labels_do_not_overlap(space, text):
 
 def test_callable_module_name_clash(space, ax):
     # ``nasviz.draw`` is both a module and a function: whichever the package attribute is, it draws
-    module = importlib.import_module("nasviz.draw")
+    module = importlib.import_module("nasviz.drawing").draw
     assert module(space.sample(seed=0), ax=ax) is ax
     assert nv.draw(space.sample(seed=1), ax=ax) is ax
 

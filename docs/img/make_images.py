@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 import nasviz as nv
-from nasviz.draw import default_figsize, network_figsize
+from nasviz.drawing import default_figsize, network_figsize
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"

@@ -40,6 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..spaces import CellSpace
 from ..spaces._cell_model import Cell, CellNetwork, ReLUConvBN, ResNetBasicBlock
 
 __all__ = ["FusedCellNetwork", "NotFusable", "activation_bytes", "candidate_losses", "fit_fused", "fusable"]
@@ -390,12 +391,20 @@ def candidate_losses(logits, y):
 
 
 def activation_bytes(input_shape, *, channels: int, cells_per_stage: int, batch_size: int, nodes: int = 4) -> int:
-    """A rough estimate of the activation memory one candidate needs for one training step."""
-    _, h, w = input_shape
-    edges = nodes * (nodes - 1) // 2
-    per_cell = nodes + 4 * edges  # node sums + relu/gather/conv/bn outputs per edge
-    stages = channels * h * w * (1 + 0.5 + 0.25)
-    floats = batch_size * stages * (per_cell * cells_per_stage + 10)
+    """A rough estimate of the activation memory one candidate needs for one training step.
+
+    Read from the network's skeleton (:meth:`CellSpace.blocks <nasviz.spaces.CellSpace.blocks>`):
+    each cell keeps ``nodes + 4 * edges`` feature maps of its size (node sums, and per
+    edge the ReLU, gather, conv and BN outputs), each stage about 10 more (stem or
+    reduction, BatchNorms, the head); float32, plus half again for the allocator.
+    """
+    c_in, h, w = input_shape
+    space = CellSpace(nodes=nodes)
+    blocks = space.blocks(in_channels=c_in, channels=channels, cells_per_stage=cells_per_stage, input_size=(h, w))
+    per_cell = nodes + 4 * len(space.edges)
+    stage_maps = {b.stage: math.prod(b.out_shape) for b in blocks if b.kind == "cell"}
+    cell_floats = sum(per_cell * math.prod(b.out_shape) for b in blocks if b.kind == "cell")
+    floats = batch_size * (cell_floats + 10 * sum(stage_maps.values()))
     return int(4 * floats * 1.5)
 
 

@@ -176,39 +176,52 @@ def _batch_pass(model, names, inputs, targets) -> tuple[dict, dict]:
         grads = list(torch.autograd.grad(loss, wanted, allow_unused=True, create_graph="grasp" in names))
     gw, ga = grads[:len(weights)], grads[len(weights):]
 
-    if "snip" in names:
-        values["snip"] = float(sum((w.detach() * g.detach()).abs().sum().double() for w, g in zip(weights, gw)
-                                   if g is not None))
-    if "grad_norm" in names:
-        values["grad_norm"] = float(sum(g.detach().double().norm() for g in gw if g is not None))
-    if "fisher" in names:
-        total = 0.0
-        for (layer, act), g in zip(acts, ga):
-            if g is None:
-                continue
-            prod = (act.detach() * g.detach()).double()
-            g_nk = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
-            per_channel = 0.5 * g_nk.pow(2).mean(0)
-            total += float(per_channel.sum()) * int(np.prod(layer.weight.shape[1:]))
-        values["fisher"] = total
-    if "grasp" in names:
-        z = None
-        for g in gw:
-            if g is not None and g.requires_grad:
-                term = (g.detach() * g).sum()
-                z = term if z is None else z + term
-        if z is None:
-            values["grasp"] = 0.0
-        else:
-            hg = torch.autograd.grad(z, weights, allow_unused=True)
-            values["grasp"] = float(sum((-w.detach() * h).sum().double() for w, h in zip(weights, hg)
-                                        if h is not None))
+    values.update(_gradient_scores(names, weights, gw, acts, ga))
     for name in ("snip", "grad_norm", "fisher"):
         if name in names:
             degenerate[name] = values[name] == 0.0
     if "grasp" in names:
         degenerate["grasp"] = False
     return _floored(values, degenerate, constant, n)
+
+
+def _gradient_scores(names, weights, gw, acts, ga) -> dict:
+    """snip, grad_norm, fisher and grasp from the loss's gradients (``gw`` of weights, ``ga`` of activations)."""
+    values = {}
+    if "snip" in names:
+        values["snip"] = float(sum((w.detach() * g.detach()).abs().sum().double() for w, g in zip(weights, gw)
+                                   if g is not None))
+    if "grad_norm" in names:
+        values["grad_norm"] = float(sum(g.detach().double().norm() for g in gw if g is not None))
+    if "fisher" in names:
+        values["fisher"] = _fisher(acts, ga)
+    if "grasp" in names:
+        values["grasp"] = _grasp(weights, gw)
+    return values
+
+
+def _fisher(acts, ga) -> float:
+    total = 0.0
+    for (layer, act), g in zip(acts, ga):
+        if g is None:
+            continue
+        prod = (act.detach() * g.detach()).double()
+        g_nk = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
+        per_channel = 0.5 * g_nk.pow(2).mean(0)
+        total += float(per_channel.sum()) * int(np.prod(layer.weight.shape[1:]))
+    return total
+
+
+def _grasp(weights, gw) -> float:
+    z = None
+    for g in gw:
+        if g is not None and g.requires_grad:
+            term = (g.detach() * g).sum()
+            z = term if z is None else z + term
+    if z is None:
+        return 0.0
+    hg = torch.autograd.grad(z, weights, allow_unused=True)
+    return float(sum((-w.detach() * h).sum().double() for w, h in zip(weights, hg) if h is not None))
 
 
 def _is_constant(out) -> bool:

@@ -83,27 +83,30 @@ class ResNetBasicBlock(nn.Module):
 
 
 class CellNetwork(nn.Module):
-    """NAS-Bench-201's macro skeleton around a cell (see :meth:`CellSpace.build`)."""
+    """NAS-Bench-201's macro skeleton around a cell: one module per block of ``blocks``
+    (what :meth:`CellSpace.blocks <nasviz.spaces.CellSpace.blocks>` lists), in order."""
 
-    def __init__(self, arch, num_classes: int = 10, in_channels: int = 1, channels: int = 16,
-                 cells_per_stage: int = 1):
+    def __init__(self, arch, blocks):
         super().__init__()
         self.arch = arch
-        self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)
-        )
-        layers: list[nn.Module] = []
-        c = channels
-        for stage in range(3):
-            if stage > 0:
-                layers.append(ResNetBasicBlock(c, 2 * c, stride=2))
-                c *= 2
-            layers.extend(Cell(arch, c) for _ in range(cells_per_stage))
-        self.cells = nn.Sequential(*layers)
+        stem, *body, head = blocks
+        c_in, c = stem.in_shape[0], stem.out_shape[0]
+        self.stem = nn.Sequential(nn.Conv2d(c_in, c, 3, padding=1, bias=False), nn.BatchNorm2d(c))
+        self.cells = nn.Sequential(*(_body_module(arch, block) for block in body))
+        c = head.in_shape[0]
         self.lastact = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=False))
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c, num_classes)
+        self.classifier = nn.Linear(c, head.out_shape[0])
 
     def forward(self, x):
         x = self.lastact(self.cells(self.stem(x)))
         return self.classifier(torch.flatten(self.pool(x), 1))
+
+
+def _body_module(arch, block) -> nn.Module:
+    """The module of a ``"cell"`` or ``"reduction"`` block."""
+    if block.kind == "cell":
+        return Cell(arch, block.in_shape[0])
+    if block.kind == "reduction":
+        return ResNetBasicBlock(block.in_shape[0], block.out_shape[0], stride=2)
+    raise ValueError(f"a CellSpace network has no {block.kind!r} block between its stem and head")

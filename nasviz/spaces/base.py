@@ -13,6 +13,7 @@ Spaces never import torch at module import time; ``build`` does.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import math
@@ -102,10 +103,10 @@ class Architecture(ABC):
 
         from matplotlib.figure import Figure  # no pyplot: no global figure state, no double display
 
-        from ..draw import default_figsize, draw
-
-        fig = Figure(figsize=default_figsize(self), dpi=80)
-        draw(self, ax=fig.add_subplot())
+        # drawing depends on spaces, never the reverse: the drawing is looked up when Jupyter asks for it
+        drawing = importlib.import_module("nasviz.drawing")
+        fig = Figure(figsize=drawing.default_figsize(self), dpi=80)
+        drawing.draw(self, ax=fig.add_subplot())
         buf = io.BytesIO()
         fig.savefig(buf, format="png", bbox_inches="tight")
         return buf.getvalue()
@@ -162,7 +163,27 @@ class Space(ABC):
         """A ``torch.nn.Module`` for ``arch``."""
 
     # -- derived ------------------------------------------------------------------
-    def _check_member(self, arch: Architecture) -> Architecture:
+    def validate(self, arch: Architecture | str) -> Architecture:
+        """``arch`` if it is a member of this space (a string is parsed first); else raise.
+
+        Raises
+        ------
+        InvalidArchitectureError
+            ``arch`` is neither an :class:`Architecture` nor a string, or not a member;
+            a string that does not parse raises what :meth:`from_string` raises.
+
+        Examples
+        --------
+        >>> import nasviz as nv
+        >>> space = nv.CellSpace()
+        >>> arch = space.sample(seed=0)
+        >>> space.validate(arch) is arch, space.validate(str(arch)) == arch
+        (True, True)
+        >>> space.validate(42)
+        Traceback (most recent call last):
+        ...
+        nasviz.errors.InvalidArchitectureError: expected an Architecture of CellSpace (or its string), got 42
+        """
         if not isinstance(arch, Architecture):
             if isinstance(arch, str):
                 return self.from_string(arch)
@@ -172,6 +193,10 @@ class Space(ABC):
         if arch not in self:
             raise InvalidArchitectureError(f"{arch!r} is not a member of {self!r}")
         return arch
+
+    def _check_member(self, arch: Architecture) -> Architecture:
+        """:meth:`validate` (the name the spaces' own methods, and older subclasses, call)."""
+        return self.validate(arch)
 
     def __contains__(self, arch: object) -> bool:
         if not isinstance(arch, Architecture):

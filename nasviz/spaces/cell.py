@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import (
     InvalidArchitectureError,
     InvalidArgumentError,
+    ShapeError,
     UnknownNameError,
     UnknownOpError,
     check_positive_int,
@@ -26,7 +28,7 @@ from ..errors import (
 from ..validation import check_choices, check_int
 from .base import Architecture, Decision, Space
 
-__all__ = ["CellSpace", "CellArchitecture", "NB201_OPS", "MAX_NODES"]
+__all__ = ["CellSpace", "CellArchitecture", "SkeletonBlock", "NB201_OPS", "MAX_NODES"]
 
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: The most nodes a cell may have (496 edges); NAS-Bench-201 uses 4.
@@ -125,6 +127,15 @@ class CellArchitecture(Architecture):
         return g
 
 
+class SkeletonBlock(NamedTuple):
+    """One block of a :class:`CellSpace` network, as :meth:`CellSpace.blocks` lists them."""
+
+    kind: str                        # "stem", "cell", "reduction" or "head"
+    stage: int                       # 1..3 for cells and the reduction opening a stage, else 0
+    in_shape: tuple[int, int, int]   # the (C, H, W) the block receives
+    out_shape: tuple[int, ...]       # the (C, H, W) it gives; the head's: (num_classes,)
+
+
 class CellSpace(Space):
     """NAS-Bench-201's cell space: an op per edge of a complete DAG on ``nodes`` nodes.
 
@@ -151,7 +162,6 @@ class CellSpace(Space):
     """
 
     def __init__(self, ops: Sequence[str] = NB201_OPS, nodes: int = 4):
-        self.ops = ops
         self.nodes = nodes
         ops_t = check_choices("ops", ops, types=str)  # distinct strings, and a list of them (not one string)
         nodes = check_int("nodes", nodes, minimum=2, maximum=MAX_NODES)
@@ -168,6 +178,11 @@ class CellSpace(Space):
 
     def __hash__(self):
         return hash((type(self).__name__, self._ops, self.nodes))
+
+    @property
+    def ops(self) -> tuple[str, ...]:
+        """The op names an edge may carry, in order (a tuple; ``ops[k]`` is digit ``k`` of :meth:`index`)."""
+        return self._ops
 
     @property
     def edges(self) -> tuple[tuple[int, int], ...]:
@@ -230,10 +245,12 @@ class CellSpace(Space):
                 ops.append(op)
         return CellArchitecture(ops, self.nodes)
 
-    def _check_member(self, arch):
+    def validate(self, arch):
+        """``arch`` if it is a cell of this space (a string is parsed first); else raise
+        :class:`~nasviz.errors.InvalidArchitectureError` (see :meth:`Space.validate`)."""
         if isinstance(arch, CellArchitecture) and arch.nodes != self.nodes:
             raise InvalidArchitectureError(f"{arch!r} has {arch.nodes} nodes; this space's cells have {self.nodes}")
-        return super()._check_member(arch)
+        return super().validate(arch)
 
     def __contains__(self, arch) -> bool:
         return isinstance(arch, CellArchitecture) and arch.nodes == self.nodes and super().__contains__(arch)
@@ -330,10 +347,9 @@ class CellSpace(Space):
               channels: int = 16, cells_per_stage: int = 1):
         """A ``torch.nn.Module``: NAS-Bench-201's skeleton scaled to small images.
 
-        stem (3x3 conv + BN, ``channels``) -> ``cells_per_stage`` cells -> residual
-        reduction block (x2 channels, stride 2) -> cells -> reduction -> cells -> BN-ReLU
-        -> global average pooling -> linear. NAS-Bench-201 itself uses
-        ``channels=16, cells_per_stage=5`` on 32x32 images.
+        One module per block that :meth:`blocks` lists (stem, three stages of cells with
+        a reduction opening stages 2 and 3, head), in that order. NAS-Bench-201 itself
+        uses ``channels=16, cells_per_stage=5`` on 32x32 images.
 
         Examples
         --------
@@ -344,11 +360,60 @@ class CellSpace(Space):
         torch.Size([2, 10])
         """
         arch = self._check_member(arch)
+        blocks = self.blocks(num_classes, in_channels, channels=channels, cells_per_stage=cells_per_stage)
+        from ._cell_model import CellNetwork
+
+        return CellNetwork(arch, blocks)
+
+    def blocks(self, num_classes: int = 10, in_channels: int = 1, *, channels: int = 16, cells_per_stage: int = 1,
+               input_size=(8, 8)) -> list[SkeletonBlock]:
+        """The network :meth:`build` makes, block by block, as plain data.
+
+        stem (3x3 conv + BN, ``in_channels`` -> ``channels``) -> ``cells_per_stage``
+        cells (stage 1) -> reduction (a residual block of 3x3 convolutions, the first
+        with stride 2: channels x 2, the feature map halved rounding up, as its shortcut
+        pools 2x2 with ``ceil_mode``) -> cells (stage 2) -> reduction -> cells (stage 3)
+        -> head (BN-ReLU, global average pooling, linear to ``num_classes``). The model,
+        the network drawing and the batched trainer's memory estimate all read this list.
+
+        Parameters
+        ----------
+        num_classes, in_channels, channels, cells_per_stage : int
+            As for :meth:`build`.
+        input_size : int or (int, int)
+            The input's height and width (the model itself takes any size).
+
+        Returns
+        -------
+        list of SkeletonBlock
+            ``(kind, stage, in_shape, out_shape)``: ``kind`` is ``"stem"``, ``"cell"``,
+            ``"reduction"`` or ``"head"``; ``stage`` 1..3 for cells and reductions, 0
+            otherwise; shapes are ``(C, H, W)``, the head's output ``(num_classes,)``.
+
+        Examples
+        --------
+        >>> import nasviz as nv
+        >>> [(b.kind, b.stage, b.out_shape) for b in nv.CellSpace().blocks(channels=8, input_size=7)]
+        ... # doctest: +NORMALIZE_WHITESPACE
+        [('stem', 0, (8, 7, 7)), ('cell', 1, (8, 7, 7)), ('reduction', 2, (16, 4, 4)), ('cell', 2, (16, 4, 4)),
+         ('reduction', 3, (32, 2, 2)), ('cell', 3, (32, 2, 2)), ('head', 0, (10,))]
+        """
         num_classes = check_positive_int("num_classes", num_classes)
         in_channels = check_positive_int("in_channels", in_channels)
         channels = check_positive_int("channels", channels)
         cells_per_stage = check_positive_int("cells_per_stage", cells_per_stage)
-        from ._cell_model import CellNetwork
-
-        return CellNetwork(arch, num_classes=num_classes, in_channels=in_channels,
-                           channels=channels, cells_per_stage=cells_per_stage)
+        size = (input_size, input_size) if isinstance(input_size, int) else input_size
+        if not (isinstance(size, (tuple, list)) and len(size) == 2
+                and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in size)):
+            raise ShapeError(f"input_size must be a positive int or (height, width) of positive ints, e.g. (8, 8); "
+                             f"got {input_size!r}")
+        shape = (channels, *size)
+        out = [SkeletonBlock("stem", 0, (in_channels, *size), shape)]
+        for stage in range(1, 4):
+            if stage > 1:
+                c, h, w = shape
+                shape = (2 * c, (h - 1) // 2 + 1, (w - 1) // 2 + 1)
+                out.append(SkeletonBlock("reduction", stage, out[-1].out_shape, shape))
+            out.extend(SkeletonBlock("cell", stage, shape, shape) for _ in range(cells_per_stage))
+        out.append(SkeletonBlock("head", 0, shape, (num_classes,)))
+        return out

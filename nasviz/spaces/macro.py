@@ -52,7 +52,8 @@ from ..errors import (
 from ..validation import check_choices, check_number, make_rng
 from .base import Architecture, Decision, Space
 
-__all__ = ["ACTIVATIONS", "MACRO_OPS", "MAX_LAYERS", "MacroArchitecture", "MacroLayer", "MacroSpace"]
+__all__ = ["ACTIVATIONS", "LAYER_FIELDS", "MACRO_OPS", "MAX_LAYERS", "MacroArchitecture", "MacroLayer", "MacroSpace",
+           "layer_label"]
 
 #: The longest chain a space may offer: deeper spaces take seconds per neighbourhood
 #: (``neighbors`` is quadratic in the depth) and have over 10^170 members.
@@ -62,10 +63,11 @@ MAX_LAYERS = 100
 MACRO_OPS = ("conv", "sep_conv", "max_pool", "avg_pool", "identity")
 #: Activation names a convolution may use (``build`` maps them to ``torch.nn`` modules).
 ACTIVATIONS = ("relu", "relu6", "gelu", "silu", "elu", "leaky_relu", "tanh", "sigmoid")
+#: The settings of a layer, in the order of its decisions and of :class:`MacroLayer`'s fields.
+LAYER_FIELDS = ("op", "filters", "kernel", "stride", "activation", "dropout")
 
 _CONV_OPS = ("conv", "sep_conv")
 _POOL_OPS = ("max_pool", "avg_pool")
-_FIELDS = ("op", "filters", "kernel", "stride", "activation", "dropout")
 # which settings apply to which op (besides the op itself)
 _APPLIES = {
     "conv": ("filters", "kernel", "stride", "activation", "dropout"),
@@ -79,6 +81,33 @@ _APPLIES = {
 def _out_size(n: int, kernel: int, stride: int) -> int:
     """Side length after a layer with padding ``(kernel - 1) // 2``."""
     return (n + 2 * ((kernel - 1) // 2) - kernel) // stride + 1
+
+
+def layer_label(op, filters=None, kernel=None, stride=None, activation=None, dropout=None) -> str:
+    """The text a drawing writes in a layer's box: the op and the settings it has.
+
+    Settings that are ``None`` (they do not apply to the op) are left out, and so are a
+    zero dropout and an empty activation. Arguments are :data:`LAYER_FIELDS`, in order,
+    so ``layer_label(*layer)`` labels a :class:`MacroLayer`.
+
+    Examples
+    --------
+    >>> print(layer_label("conv", 16, 3, 1, "relu", 0.2))
+    conv 16
+    3x3 s1
+    relu
+    drop 0.2
+    >>> layer_label("max_pool", kernel=3, stride=2), layer_label("identity")
+    ('max_pool\\n3x3 s2', 'identity')
+    """
+    lines = [str(op) if filters is None else f"{op} {filters}"]
+    if kernel is not None:
+        lines.append(f"{kernel}x{kernel}" + (f" s{stride}" if stride is not None else ""))
+    if activation:
+        lines.append(str(activation))
+    if dropout:
+        lines.append(f"drop {dropout:g}")
+    return "\n".join(lines)
 
 
 class MacroLayer(NamedTuple):
@@ -105,15 +134,8 @@ class MacroLayer(NamedTuple):
 
     @property
     def label(self) -> str:
-        """A short multi-line text for drawing, e.g. ``"conv 16\\n3x3 s1\\nrelu"``."""
-        if self.op in _CONV_OPS:
-            lines = [f"{self.op} {self.filters}", f"{self.kernel}x{self.kernel} s{self.stride}", self.activation]
-            if self.dropout:
-                lines.append(f"drop {self.dropout:g}")
-            return "\n".join(lines)
-        if self.op in _POOL_OPS:
-            return f"{self.op}\n{self.kernel}x{self.kernel} s{self.stride}"
-        return self.op
+        """A short multi-line text for drawing, e.g. ``"conv 16\\n3x3 s1\\nrelu"`` (see :func:`layer_label`)."""
+        return layer_label(*self)
 
     def out_shape(self, shape: tuple[int, int, int]) -> tuple[int, int, int]:
         """The ``(C, H, W)`` this layer produces from an input of ``shape``."""
@@ -399,14 +421,15 @@ class MacroSpace(Space):
         if not self._decision_list:
             self._decision_list.append(Decision("depth", tuple(range(1, self._max_layers + 1))))
             for i in range(1, self._max_layers + 1):
-                self._decision_list.extend(Decision(f"layer {i} {field}", self._choices[field]) for field in _FIELDS)
+                self._decision_list.extend(Decision(f"layer {i} {field}", self._choices[field])
+                                           for field in LAYER_FIELDS)
         return list(self._decision_list)
 
     def _placeholder(self) -> tuple:
-        return tuple(self._choices[field][0] for field in _FIELDS)
+        return tuple(self._choices[field][0] for field in LAYER_FIELDS)
 
     def _layer_decisions(self, layer: MacroLayer) -> tuple:
-        return tuple(self._choices[f][0] if v is None else v for f, v in zip(_FIELDS, layer))
+        return tuple(self._choices[f][0] if v is None else v for f, v in zip(LAYER_FIELDS, layer))
 
     def _make(self, layers: Sequence[MacroLayer]) -> MacroArchitecture:
         """The architecture for already normalised, feasible layers."""
@@ -484,7 +507,7 @@ class MacroSpace(Space):
             if i < depth:
                 layers.append(self._normal_layer(*chunk, where=where))
             else:  # unused layer: values may be None, others must be valid choices
-                for field, v in zip(_FIELDS, chunk):
+                for field, v in zip(LAYER_FIELDS, chunk):
                     if v is not None:
                         self._check_value(field, v, where)
         return layers
@@ -770,7 +793,7 @@ class MacroSpace(Space):
         # old one and takes the normalised (first) choice for the others
         for pos in range(len(layers)):
             stored = self._layer_decisions(layers[pos])
-            for f_idx, field in enumerate(_FIELDS):
+            for f_idx, field in enumerate(LAYER_FIELDS):
                 if field != "op" and field not in _APPLIES[layers[pos].op]:
                     continue
                 for choice in self._choices[field]:
@@ -779,7 +802,7 @@ class MacroSpace(Space):
                     values = list(stored)
                     values[f_idx] = choice
                     new = self._normal_layer(*(v if f in ("op",) + _APPLIES[values[0]] else None
-                                               for f, v in zip(_FIELDS, values)))
+                                               for f, v in zip(LAYER_FIELDS, values)))
                     offer("change", layers[:pos] + [new] + layers[pos + 1:])
         if len(layers) > 1:
             for pos in range(len(layers)):
@@ -832,13 +855,13 @@ class MacroSpace(Space):
         if kind != "onehot":
             raise UnknownNameError(f"unknown encoding {kind!r}; accepted: 'onehot'")
         arch = self._check_member(arch)
-        sizes = [len(self._choices[f]) for f in _FIELDS]
+        sizes = [len(self._choices[f]) for f in LAYER_FIELDS]
         vec = np.zeros(self._max_layers + self._max_layers * sum(sizes), dtype=np.float32)
         vec[arch.depth - 1] = 1.0
         offset = self._max_layers
         for slot in range(self._max_layers):
             layer = arch.layers[slot] if slot < arch.depth else None
-            for field, size, value in zip(_FIELDS, sizes, layer if layer else (None,) * 6):
+            for field, size, value in zip(LAYER_FIELDS, sizes, layer if layer else (None,) * 6):
                 if value is not None:
                     vec[offset + self._choices[field].index(value)] = 1.0
                 offset += size

@@ -212,9 +212,6 @@ class WidgetBase:
             "<div style='color:#a61b1b;background:#fdecea;border-left:3px solid #a61b1b;padding:2px 8px;"
             f"font-size:13px'>{html.escape(self.error_, quote=False)}</div>")
 
-    def _show_note(self, text: str) -> None:
-        self.message.value = f"<div style='color:#444;font-size:13px;padding:2px 8px'>{html.escape(text, quote=False)}</div>"
-
     def _clear_message(self) -> None:
         self.error_ = None
         self.message.value = ""

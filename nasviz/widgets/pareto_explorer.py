@@ -211,7 +211,7 @@ class ParetoExplorer(WidgetBase):
         show_figure(self.plot, fig, alt="pareto plot")
 
     def _render_cell(self) -> None:
-        from ..draw import default_figsize, draw
+        from ..drawing import default_figsize, draw
 
         d, p = self.data_, self.selected_
         arch = self._arch_at(p)

@@ -174,6 +174,18 @@ class SearchRunner(WidgetBase):
         names = strategies.available()
         if strategy not in names:
             raise UnknownNameError(f"unknown strategy {strategy!r}; accepted: {', '.join(map(repr, names))}")
+        self._make_controls(names)
+        self._wire_controls()
+        self.box = self._layout()
+        self._build_knobs()
+        self._show_estimator_knobs()
+        show_text(self.plot, "No search yet: choose the settings and press Run.")
+
+
+    # -- building the widget ---------------------------------------------------------
+    def _make_controls(self, names) -> None:
+        """Every control, filled with the constructor's settings."""
+        strategy, budget, workers, seed = self.strategy, self.budget, self.workers, self.seed
         wide = {"description_width": "initial"}
         self.strategy_dropdown = W.Dropdown(options=names, value=strategy, description="strategy", style=wide,
                                             layout=W.Layout(width="200px"))
@@ -210,14 +222,16 @@ class SearchRunner(WidgetBase):
         self.incumbent = W.Output()
         self.topk = W.HTML()
 
+    def _wire_controls(self) -> None:
         self.strategy_dropdown.observe(self._guard(lambda _: self._build_knobs()), names="value")
         self.estimator_dropdown.observe(self._guard(lambda _: self._show_estimator_knobs()), names="value")
         self.run_button.on_click(self._guard(lambda _: self.run()))
         self.stop_button.on_click(self._guard(lambda _: self.stop()))
         self.resume_button.on_click(self._guard(lambda _: self.resume()))
 
+    def _layout(self):
         title = W.HTML(f"<b>SearchRunner</b>: {html.escape(repr(self.space_))}")
-        self.box = W.VBox([
+        return W.VBox([
             title,
             W.HBox([self.strategy_dropdown, self.knob_box]),
             W.HBox([self.estimator_dropdown, self.estimator_box]),
@@ -227,9 +241,6 @@ class SearchRunner(WidgetBase):
             self.message,
             W.HBox([self.plot, W.VBox([self.incumbent, self.topk])]),
         ])
-        self._build_knobs()
-        self._show_estimator_knobs()
-        show_text(self.plot, "No search yet: choose the settings and press Run.")
 
     # -- controls --------------------------------------------------------------------
     def _estimator_options(self, estimators) -> dict:
@@ -445,7 +456,7 @@ class SearchRunner(WidgetBase):
             return None
 
     def _draw_incumbent(self, best) -> None:
-        from ..draw import default_figsize, draw
+        from ..drawing import default_figsize, draw
 
         w, h = default_figsize(best.arch)
         scale = min(1.0, 4.8 / w)

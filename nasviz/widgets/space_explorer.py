@@ -256,7 +256,7 @@ class SpaceExplorer(WidgetBase):
             self._syncing = False
 
     def _render(self, diff_from=None) -> None:
-        from ..draw import default_figsize, draw, draw_diff
+        from ..drawing import default_figsize, draw, draw_diff
 
         arch = self._arch
         w, h = default_figsize(arch)
