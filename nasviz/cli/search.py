@@ -133,12 +133,12 @@ def add_search(subparsers):
     p.add_argument("--draw", metavar="PATH",
                    help="where to draw the best architecture (default: next to --storage, as NAME-best.png)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(_search_parser=p)
+    p.set_defaults(search_parser=p)
     return p
 
 
 def _search_usage_error(args, message: str) -> int:
-    parser = args._search_parser
+    parser = args.search_parser
     parser.print_usage(sys.stderr)
     print(f"{parser.prog}: error: {message}", file=sys.stderr)
     return 2

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..spaces import CellSpace
-from ..spaces._cell_model import Cell, CellNetwork, ReLUConvBN, ResNetBasicBlock
+from ..spaces.cell_model import Cell, CellNetwork, ReLUConvBN, ResNetBasicBlock
 
 __all__ = ["FusedCellNetwork", "NotFusable", "activation_bytes", "candidate_losses", "fit_fused", "fusable"]
 
@@ -280,7 +280,7 @@ class _FusedResBlock(nn.Module):
 
 
 class FusedCellNetwork(_Linked):
-    """K :class:`~nasviz.spaces._cell_model.CellNetwork` s as one module; ``forward`` returns (B, K, classes)."""
+    """K :class:`~nasviz.spaces.cell_model.CellNetwork` s as one module; ``forward`` returns (B, K, classes)."""
 
     def __init__(self, nets, channels_last: bool = False):
         super().__init__()

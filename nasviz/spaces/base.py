@@ -205,10 +205,35 @@ class Space(ABC):
         decisions = self.decisions
         return (len(values) == len(decisions)
                 and all(v in d.choices for v, d in zip(values, decisions))
-                and self._valid(values))
+                and self._rule(values))
 
-    def _valid(self, values: tuple) -> bool:
-        """Whether a full decision tuple is a valid member; override to exclude some."""
+    def is_valid(self, values: tuple) -> bool:
+        """The hook: whether a full decision tuple is a member (override to exclude some; default: all are).
+
+        Every derived method (``len``, ``enumerate``, ``index``, ``sample``, ``neighbors``,
+        ``in``) honours it. (``_valid``, the hook's earlier name, still works.)
+        """
+        legacy = _defined_below(self, "_valid")
+        return True if legacy is None else bool(legacy(values))
+
+    def _valid(self, values: tuple) -> bool:  # the hook's earlier name; super() calls reach is_valid
+        public = _defined_below(self, "is_valid")
+        return True if public is None else bool(public(values))
+
+    @property
+    def restricted(self) -> bool:
+        """Whether the space excludes some decision tuples (a subclass defines ``is_valid``)."""
+        return _defined_below(self, "is_valid") is not None or _defined_below(self, "_valid") is not None
+
+    def _rule(self, values: tuple) -> bool:
+        """The validity rule as the most derived class defines it (``is_valid`` or ``_valid``)."""
+        for cls in type(self).__mro__:
+            if cls is Space:
+                return True
+            if "is_valid" in cls.__dict__:
+                return bool(self.is_valid(values))
+            if "_valid" in cls.__dict__:
+                return bool(self._valid(values))
         return True
 
     @property
@@ -217,7 +242,7 @@ class Space(ABC):
         ``sys.maxsize``). Strategies use this, never ``len(space)``."""
         if type(self).__len__ is not Space.__len__:  # a space that counts itself
             return int(len(self))
-        if type(self)._valid is Space._valid:
+        if not self.restricted:
             return math.prod(len(d.choices) for d in self.decisions)
         return sum(1 for _ in self.enumerate())
 
@@ -231,13 +256,13 @@ class Space(ABC):
     def enumerate(self) -> Iterator[Architecture]:
         """Every member, in index order."""
         for values in itertools.product(*(d.choices for d in self.decisions)):
-            if self._valid(values):
+            if self._rule(values):
                 yield self.from_decisions(values)
 
     def index(self, arch: Architecture) -> int:
         """The position of ``arch`` in :meth:`enumerate` (mixed radix over decisions)."""
         values = self.to_decisions(arch)
-        if type(self)._valid is not Space._valid:
+        if self.restricted:
             for i, member in enumerate(self.enumerate()):
                 if member == arch:
                     return i
@@ -253,7 +278,7 @@ class Space(ABC):
             bound = str(n) if n.bit_length() < 3000 else count_text(n)
             raise InvalidArgumentError(f"index must be an integer in [-{bound}, {bound}) (space.size), got {i!r}")
         i = int(i) % n
-        if type(self)._valid is not Space._valid:
+        if self.restricted:
             return next(itertools.islice(self.enumerate(), i, None))
         values = []
         for d in reversed(self.decisions):
@@ -266,7 +291,7 @@ class Space(ABC):
         rng = make_rng("seed", seed)
         while True:
             values = tuple(d.choices[rng.integers(len(d.choices))] for d in self.decisions)
-            if self._valid(values):
+            if self._rule(values):
                 return self.from_decisions(values)
 
     def neighbors(self, arch: Architecture) -> list[Architecture]:
@@ -278,7 +303,7 @@ class Space(ABC):
                 if c == values[k]:
                     continue
                 cand = tuple(values[:k] + [c] + values[k + 1:])
-                if self._valid(cand):
+                if self._rule(cand):
                     out.append(self.from_decisions(cand))
         return out
 
@@ -321,3 +346,13 @@ class Space(ABC):
         values = tuple(tuple(v) if isinstance(v, list) else v for v in values)
         arch = self.from_decisions(values)
         return self._check_member(arch)
+
+
+def _defined_below(space, name: str):
+    """``space``'s bound ``name`` if a subclass of Space defines it, else None."""
+    for cls in type(space).__mro__:
+        if cls is Space:
+            return None
+        if name in cls.__dict__:
+            return getattr(space, name)
+    return None

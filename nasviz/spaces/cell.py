@@ -174,7 +174,7 @@ class CellSpace(Space):
         return f"CellSpace(ops={self._ops!r}, nodes={self.nodes})"
 
     def __eq__(self, other):
-        return type(other) is type(self) and (other._ops, other.nodes) == (self._ops, self.nodes)
+        return type(other) is type(self) and (other.ops, other.nodes) == (self.ops, self.nodes)
 
     def __hash__(self):
         return hash((type(self).__name__, self._ops, self.nodes))
@@ -361,7 +361,7 @@ class CellSpace(Space):
         """
         arch = self._check_member(arch)
         blocks = self.blocks(num_classes, in_channels, channels=channels, cells_per_stage=cells_per_stage)
-        from ._cell_model import CellNetwork
+        from .cell_model import CellNetwork
 
         return CellNetwork(arch, blocks)
 

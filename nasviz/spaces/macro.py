@@ -542,7 +542,7 @@ class MacroSpace(Space):
             h, w = _out_size(h, layer.kernel, layer.stride), _out_size(w, layer.kernel, layer.stride)
         return None
 
-    def _valid(self, values: tuple) -> bool:
+    def is_valid(self, values: tuple) -> bool:
         """Whether a decision tuple names a feasible chain as it is (no repair needed)."""
         try:
             layers = self._layers_from_decisions(values)
@@ -895,7 +895,7 @@ class MacroSpace(Space):
         num_classes = self._num_classes if num_classes is None else check_positive_int("num_classes", num_classes)
         in_channels = (self._input_shape[0] if in_channels is None
                        else check_positive_int("in_channels", in_channels))
-        from ._macro_model import MacroNetwork
+        from .macro_model import MacroNetwork
 
         return MacroNetwork(arch, num_classes=num_classes, in_channels=in_channels)
 

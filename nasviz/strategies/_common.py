@@ -90,8 +90,8 @@ def is_member(space, arch) -> bool:
     """Whether ``arch`` belongs to ``space``, including the space's own validity rule."""
     if arch not in space:
         return False
-    valid = getattr(space, "_valid", None)
-    return True if valid is None else bool(valid(tuple(arch.decisions)))
+    is_valid = getattr(space, "is_valid", None)
+    return True if is_valid is None else bool(is_valid(tuple(arch.decisions)))
 
 
 def from_values(space, values):

@@ -1,4 +1,4 @@
-"""PyTorch modules for :class:`~nasviz.spaces.CellSpace` (imported only by ``build``)."""
+"""PyTorch modules for :class:`~nasviz.spaces.CellSpace` (imported only by ``build`` and the batched engine)."""
 
 from __future__ import annotations
 
