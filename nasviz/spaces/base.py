@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 import sys
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 
@@ -26,7 +27,7 @@ import numpy as np
 from ..errors import InvalidArchitectureError, InvalidArgumentError, SpaceTooLargeError, UnknownNameError
 from ..validation import make_rng
 
-__all__ = ["Architecture", "Space", "Decision", "count_text"]
+__all__ = ["Architecture", "Decision", "Space", "count_text"]
 
 
 def count_text(n: int) -> str:
@@ -91,7 +92,7 @@ class Architecture(ABC):
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.decisions))
 
-    def __lt__(self, other: "Architecture") -> bool:  # deterministic sorting
+    def __lt__(self, other: Architecture) -> bool:  # deterministic sorting
         return str(self) < str(other)
 
     def __setattr__(self, name, value):
@@ -241,7 +242,7 @@ class Space(ABC):
         """The exact number of members, a Python int of any size (``len()`` is limited to
         ``sys.maxsize``). Strategies use this, never ``len(space)``."""
         if type(self).__len__ is not Space.__len__:  # a space that counts itself
-            return int(len(self))
+            return len(self)
         if not self.restricted:
             return math.prod(len(d.choices) for d in self.decisions)
         return sum(1 for _ in self.enumerate())
@@ -331,6 +332,26 @@ class Space(ABC):
         """A form equal for architectures that compute the same function (here: ``str``)."""
         return str(self._check_member(arch))
 
+    def canonical_classes(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(class_of, representatives)``: the members grouped by :meth:`canonical`.
+
+        ``representatives[k]`` is the lowest index of class ``k`` (classes are numbered
+        in that order) and ``class_of[i]`` the class of ``space[i]``. Computed once per
+        space (every member is visited), then kept for the process; read-only arrays.
+
+        Examples
+        --------
+        >>> import nasviz as nv
+        >>> class_of, reps = nv.CellSpace().canonical_classes()
+        >>> len(class_of), len(reps), int(reps[0]), int(class_of[reps[5]])
+        (15625, 6466, 0, 5)
+        """
+        key = (type(self), repr(self))
+        with _CLASSES_LOCK:
+            if key not in _CLASSES:
+                _CLASSES[key] = _group_by_canonical(self)
+            return _CLASSES[key]
+
     def from_json(self, text: str) -> Architecture:
         """Read an architecture back from :meth:`Architecture.to_json`."""
         try:
@@ -356,3 +377,23 @@ def _defined_below(space, name: str):
         if name in cls.__dict__:
             return getattr(space, name)
     return None
+
+
+_CLASSES: dict = {}  # (space type, repr) -> (class_of, representatives)
+_CLASSES_LOCK = threading.Lock()
+
+
+def _group_by_canonical(space) -> tuple[np.ndarray, np.ndarray]:
+    first: dict = {}
+    class_of = np.empty(space.size, dtype=np.int64)
+    reps = []
+    for i, arch in enumerate(space.enumerate()):
+        form = space.canonical(arch)
+        if form not in first:
+            first[form] = len(reps)
+            reps.append(i)
+        class_of[i] = first[form]
+    reps = np.array(reps, dtype=np.int64)
+    class_of.flags.writeable = False
+    reps.flags.writeable = False
+    return class_of, reps

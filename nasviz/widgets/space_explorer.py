@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import math
-import threading
 from collections import Counter, OrderedDict
 
 import ipywidgets as W
@@ -18,12 +17,8 @@ __all__ = ["SpaceExplorer", "canonical_counts"]
 #: Spaces up to this size get an isomorphism class count (every member is visited once).
 MAX_TWIN_SPACE = 200_000
 
-_COUNTS: dict = {}
-_COUNTS_LOCK = threading.Lock()
-
-
 def canonical_counts(space) -> Counter | None:
-    """``{canonical form: number of members}`` of ``space``, computed once per space.
+    """``{canonical form: number of members}`` of ``space`` (from ``space.canonical_classes()``).
 
     None when the space does not override ``canonical`` (every member is its own
     class) or has more than :data:`MAX_TWIN_SPACE` members.
@@ -39,11 +34,9 @@ def canonical_counts(space) -> Counter | None:
 
     if type(space).canonical is Space.canonical or space.size > MAX_TWIN_SPACE:
         return None
-    with _COUNTS_LOCK:
-        key = (type(space).__name__, repr(space), space)
-        if key not in _COUNTS:
-            _COUNTS[key] = Counter(space.canonical(a) for a in space.enumerate())
-        return _COUNTS[key]
+    class_of, reps = space.canonical_classes()
+    sizes = np.bincount(class_of, minlength=len(reps))
+    return Counter({space.canonical(space[int(r)]): int(n) for r, n in zip(reps, sizes)})
 
 
 def _label(value) -> str:
