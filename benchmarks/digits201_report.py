@@ -53,8 +53,8 @@ def report(bench, journal=None, out=sys.stdout) -> dict:
     class_of, reps = canonical_classes(space)
     held = np.array([space.index(a) for a in bench.archs()])
     rep_rows = np.flatnonzero(held == reps[class_of[held]])  # rows of trained representatives
-    vals = np.asarray(bench._values["val_acc"])  # (rows, seeds, epochs)
-    tests = np.asarray(bench._values["test_acc"])
+    vals = np.asarray(bench.array("val_acc"))  # (rows, seeds, epochs)
+    tests = np.asarray(bench.array("test_acc"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         final = vals[:, :, -1]
@@ -131,9 +131,9 @@ def report(bench, journal=None, out=sys.stdout) -> dict:
         wall = sum(c["wall"] for c in chunks)
         cpu = sum(c["cpu"] for c in chunks)
         total = len(reps) * len(bench.seeds)
-        from nasviz.bench.build import _elapsed
+        from nasviz.bench.build import elapsed_seconds
 
-        elapsed = _elapsed(j)
+        elapsed = elapsed_seconds(j)
         loads = [s.get("load", [float("nan")])[0] for s in j["segments"]]
         figures.update(runs=runs, elapsed_s=elapsed, worker_s=wall, cpu_s=cpu,
                        projected_quiet_h=cpu / max(runs, 1) * total / 2 / 3600)

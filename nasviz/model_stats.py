@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from .errors import ShapeError
 
-__all__ = ["count_params", "count_flops", "edge_decomposition"]
+__all__ = ["count_flops", "count_params", "edge_decomposition"]
 
 
 def count_params(model, trainable_only: bool = True) -> int:
@@ -72,14 +72,14 @@ def edge_decomposition(space, measure, *, check: int = 20, seed: int = 0):
     >>> import nasviz as nv
     >>> space = nv.CellSpace()
     >>> base, contrib = edge_decomposition(space, lambda ops: (ops.count("nor_conv_3x3"), 0), check=3)
-    >>> base.tolist(), contrib[:, space._ops.index("nor_conv_3x3"), 0].tolist()
+    >>> base.tolist(), contrib[:, space.ops.index("nor_conv_3x3"), 0].tolist()
     ([0, 0], [1, 1, 1, 1, 1, 1])
     """
     import numpy as np
 
     from .errors import InvalidArgumentError
 
-    n_edges, ops = len(space.edges), list(space._ops)
+    n_edges, ops = len(space.edges), list(space.ops)
     if "none" not in ops:
         raise InvalidArgumentError(f"the decomposition starts from the all-'none' cell; ops are {ops}")
     base = np.array(measure(["none"] * n_edges), dtype=np.int64)

@@ -9,7 +9,7 @@ import pytest
 
 import nasviz as nv
 from nasviz.bench import build as B
-from nasviz.bench.recipes import RECIPES, Recipe
+from nasviz.bench.build.recipes import RECIPES, Recipe
 from nasviz.cli import main as cli_main
 from nasviz.errors import InvalidArgumentError
 

@@ -5,10 +5,14 @@
   ImageNet16-120 accuracies of all 15,625 cells (see ``nasviz/bench/README.md``).
 - :func:`from_csv` / :func:`from_dataframe`: a table of your own.
 - :class:`Benchmark`: ``query``, ``query_many``, ``optimum``, ``percentile``,
-  ``cost`` (training seconds, measured or simulated), ``to_dataframe``.
+  ``cost`` (training seconds, measured or simulated), ``to_dataframe``; ``lookup``
+  (every metric and the cost of many cells at once), ``row`` and ``array`` (the
+  stored arrays).
 - ``nv.estimators.Tabular(bench)`` turns a table into an estimator.
 - :func:`recipe` the fixed training recipe of a table that nasviz builds (digits201):
   ``nv.bench.recipe("digits201").estimator(seed=0, epochs=2)`` trains its networks.
+  It comes from the build side, :mod:`nasviz.bench.build` (which also rebuilds the
+  tables), imported the first time ``recipe`` or ``Recipe`` is asked for.
 
 Examples
 --------
@@ -24,8 +28,23 @@ True
 
 from .benchmark import Benchmark, NotInTableError
 from .custom import from_csv, from_dataframe
-from .recipes import Recipe
-from .recipes import get_recipe as recipe
 from .tables import available, load
 
 __all__ = ["Benchmark", "NotInTableError", "Recipe", "available", "from_csv", "from_dataframe", "load", "recipe"]
+
+# the build side (nasviz.bench.build) sits above nasviz.estimators: imported only when its names are asked for
+_BUILD_SIDE = {"Recipe": "Recipe", "recipe": "get_recipe"}
+
+
+def __getattr__(name: str):
+    if name in _BUILD_SIDE:
+        from .build import recipes
+
+        value = getattr(recipes, _BUILD_SIDE[name])
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -48,7 +48,7 @@ def run(args) -> int:
     """Run parsed ``list`` / ``build`` arguments; nasviz errors propagate."""
     from ..errors import InvalidArgumentError
     from . import build as builder
-    from .recipes import RECIPES
+    from .build.recipes import RECIPES
     from .tables import DATA_DIR, TABLES
 
     if args.bench_command == "list":

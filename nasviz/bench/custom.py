@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidArchitectureError, InvalidArgumentError, InvalidFileError, NasvizError, check_choice
-from ..validation import check_choices
 from ..spaces.base import Architecture, Space
 from ..spaces.cell import CellSpace
+from ..validation import check_choices
 from .benchmark import Benchmark
 
 __all__ = ["from_csv", "from_dataframe"]
@@ -87,26 +87,8 @@ def from_dataframe(df, arch_column: str = "arch", metrics: Sequence[str] | None 
     space = CellSpace() if space is None else space
     if not isinstance(space, Space):
         raise InvalidArgumentError(f"space must be a nasviz Space such as nv.CellSpace(), got {space!r}")
-    columns = list(df.columns)
-    check_choice("arch_column", arch_column, columns)
-    if cost_column is not None:
-        check_choice("cost_column", cost_column, columns)
-    check_choice("on_duplicate", on_duplicate, _ON_DUPLICATE, error=InvalidArgumentError)
-    if metrics is None:
-        metrics = [c for c in columns if c not in (arch_column, cost_column) and pd.api.types.is_numeric_dtype(df[c])
-                   and not pd.api.types.is_bool_dtype(df[c])]
-        if not metrics:
-            raise InvalidArgumentError(f"no numeric metric columns besides {arch_column!r}; columns: {columns}")
-    else:
-        if isinstance(metrics, str):
-            metrics = [metrics]
-        if not metrics and isinstance(metrics, (list, tuple)):
-            raise InvalidArgumentError("metrics is empty: name at least one column")
-        metrics = list(check_choices("metrics", metrics, distinct=False))
-        for m in metrics:
-            check_choice("metric column", m, columns)
-        if len(set(metrics)) != len(metrics):
-            raise InvalidArgumentError(f"metrics names a column twice: {metrics}")
+    _check_columns(df, arch_column, cost_column, on_duplicate)
+    metrics = _metric_columns(df, metrics, arch_column, cost_column)
     if default_metric is not None:
         check_choice("default_metric", default_metric, metrics)
     row_name = _row_name or (lambda pos: f"row {_plain(df.index[pos])!r}")
@@ -115,15 +97,61 @@ def from_dataframe(df, arch_column: str = "arch", metrics: Sequence[str] | None 
         raise InvalidArgumentError("the table has no rows")
     rows = _cell_rows(df[arch_column].tolist(), space, arch_column, row_name)
     values = {m: _numeric(df[m], m, row_name) for m in metrics}
-    cost = None
-    if cost_column is not None:
-        cost = _numeric(df[cost_column], cost_column, row_name)
-        bad = ~(np.isfinite(cost) & (cost >= 0))
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            raise InvalidArgumentError(f"{row_name(pos)}: cost column {cost_column!r} must hold seconds >= 0, "
-                                       f"got {df[cost_column].iloc[pos]!r}")
+    cost = None if cost_column is None else _cost_seconds(df, cost_column, row_name)
+    cells, per_cell = _one_row_per_cell(rows, on_duplicate, space, row_name)
+    return Benchmark(name, space, {m: per_cell(v) for m, v in values.items()}, default_metric=default_metric,
+                     rows=cells, cost=None if cost is None else per_cell(cost), train_epochs=train_epochs,
+                     description=description)
 
+
+def _check_columns(df, arch_column: str, cost_column: str | None, on_duplicate: str) -> None:
+    """The cell column and the cost column are columns of ``df``; ``on_duplicate`` is a known choice."""
+    columns = list(df.columns)
+    check_choice("arch_column", arch_column, columns)
+    if cost_column is not None:
+        check_choice("cost_column", cost_column, columns)
+    check_choice("on_duplicate", on_duplicate, _ON_DUPLICATE, error=InvalidArgumentError)
+
+
+def _metric_columns(df, metrics, arch_column: str, cost_column: str | None) -> list[str]:
+    """The metric columns: those named (each once, each a column), or every numeric column but the cell's and
+    the cost's."""
+    import pandas as pd
+
+    columns = list(df.columns)
+    if metrics is None:
+        metrics = [c for c in columns if c not in (arch_column, cost_column) and pd.api.types.is_numeric_dtype(df[c])
+                   and not pd.api.types.is_bool_dtype(df[c])]
+        if not metrics:
+            raise InvalidArgumentError(f"no numeric metric columns besides {arch_column!r}; columns: {columns}")
+        return metrics
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if not metrics and isinstance(metrics, (list, tuple)):
+        raise InvalidArgumentError("metrics is empty: name at least one column")
+    metrics = list(check_choices("metrics", metrics, distinct=False))
+    for m in metrics:
+        check_choice("metric column", m, columns)
+    if len(set(metrics)) != len(metrics):
+        raise InvalidArgumentError(f"metrics names a column twice: {metrics}")
+    return metrics
+
+
+def _cost_seconds(df, cost_column: str, row_name) -> np.ndarray:
+    """The cost column as seconds, each finite and >= 0."""
+    cost = _numeric(df[cost_column], cost_column, row_name)
+    bad = ~(np.isfinite(cost) & (cost >= 0))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise InvalidArgumentError(f"{row_name(pos)}: cost column {cost_column!r} must hold seconds >= 0, "
+                                   f"got {df[cost_column].iloc[pos]!r}")
+    return cost
+
+
+def _one_row_per_cell(rows: np.ndarray, on_duplicate: str, space: Space, row_name):
+    """``(cells, per_cell)``: the distinct space indices of ``rows``, sorted, and the function that turns a
+    column (one value per row) into one value per cell as ``on_duplicate`` says. Duplicates with
+    ``on_duplicate="error"`` raise, naming both rows."""
     order = np.argsort(rows, kind="stable")
     sorted_rows = rows[order]
     dup = sorted_rows[1:] == sorted_rows[:-1]
@@ -151,9 +179,7 @@ def from_dataframe(df, arch_column: str = "arch", metrics: Sequence[str] | None 
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
-    return Benchmark(name, space, {m: per_cell(v) for m, v in values.items()}, default_metric=default_metric,
-                     rows=cells, cost=None if cost is None else per_cell(cost), train_epochs=train_epochs,
-                     description=description)
+    return cells, per_cell
 
 
 def from_csv(path, arch_column: str = "arch", metrics: Sequence[str] | None = None, space: Space | None = None,

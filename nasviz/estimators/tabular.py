@@ -8,8 +8,6 @@ NAS-Bench-201 does.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..errors import InvalidArgumentError, NasvizError, check_choice
 from .base import Estimator, Result
 
@@ -53,10 +51,10 @@ class Tabular(Estimator):
         self.metric = metric
         self.epoch = epoch
         if isinstance(bench, str):
-            from ..bench import load
+            from ..bench.tables import load
 
             bench = load(bench)
-        from ..bench import Benchmark
+        from ..bench.benchmark import Benchmark
 
         if not isinstance(bench, Benchmark):
             raise InvalidArgumentError(f"bench must be a nasviz Benchmark (nv.bench.load(...)) or a table name, "
@@ -64,7 +62,7 @@ class Tabular(Estimator):
         self._bench = bench
         if metric is not None:
             check_choice("metric", metric, bench.metrics)
-        bench._epoch_index(epoch)  # a bad epoch fails here, naming the table's epochs
+        bench.check_epoch(epoch)  # a bad epoch fails here, naming the table's epochs
 
     @property
     def fidelity(self) -> str:
@@ -73,35 +71,19 @@ class Tabular(Estimator):
         return f"table {self._bench.name}: {metric}{at}"
 
     def evaluate_one(self, arch, parent=None, fidelity=None) -> Result:
-        bench = self._bench
-        epoch = self.epoch if fidelity is None else fidelity
-        row = bench._row(arch)
-        metrics = {m: float(bench._pick(m, row, epoch, None)) for m in bench.metrics}
-        score = metrics[self.metric or bench.default_metric]
-        return Result(score=score, cost=float(bench._cost_rows(row, epoch)), metrics=metrics)
+        return self._results([arch], fidelity)[0]
 
     def evaluate_batch(self, archs, parents, fidelity=None) -> list[Result]:
+        try:
+            return self._results(archs, fidelity)
+        except NasvizError:  # a cell the table lacks, a malformed one, or a bad epoch:
+            return [self.evaluate(a, fidelity=fidelity) for a in archs]  # each alone, failing with its reason
+
+    def _results(self, archs, fidelity) -> list[Result]:
+        """The results of ``archs`` from one lookup; raises if the table lacks one of them or the epoch."""
         bench = self._bench
-        epoch = self.epoch if fidelity is None else fidelity
-        results: list = [None] * len(archs)
-        ok_pos, rows = [], []
-        for k, arch in enumerate(archs):
-            try:
-                rows.append(bench._row(arch))
-                ok_pos.append(k)
-            except NasvizError as err:
-                results[k] = Result.failed(f"{type(err).__name__}: {err}")
-        if ok_pos:
-            rows = np.asarray(rows, dtype=np.int64)
-            try:
-                columns = {m: bench._pick(m, rows, epoch, None).tolist() for m in bench.metrics}
-                costs = bench._cost_rows(rows, epoch).tolist()
-            except NasvizError as err:  # a bad fidelity fails every candidate
-                failed = Result.failed(f"{type(err).__name__}: {err}")
-                return [r if r is not None else failed for r in results]
-            key = self.metric or bench.default_metric
-            names = bench.metrics
-            for j, k in enumerate(ok_pos):
-                metrics = {m: columns[m][j] for m in names}
-                results[k] = Result(score=metrics[key], cost=costs[j], metrics=metrics)
-        return results
+        values, cost = bench.lookup(archs, epoch=self.epoch if fidelity is None else fidelity)
+        columns = {m: v.tolist() for m, v in values.items()}
+        key = self.metric or bench.default_metric
+        return [Result(score=columns[key][j], cost=c, metrics={m: col[j] for m, col in columns.items()})
+                for j, c in enumerate(cost.tolist())]

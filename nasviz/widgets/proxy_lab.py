@@ -263,7 +263,7 @@ class ProxyLab(WidgetBase):
             return choice
         seed = self.seed_text.value
         data = self.data if self.data is not None else digits(seed=seed)
-        from ..bench.recipes import RECIPES
+        from ..bench.build.recipes import RECIPES
 
         name = self.bench_.name if self.bench_ is not None else None
         recipe = RECIPES.get(name)  # the table's own recipe, if nasviz built it: the same networks as the truth

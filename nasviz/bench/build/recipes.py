@@ -9,7 +9,7 @@ as one that ran in one go). :data:`RECIPES` holds the recipe of each table;
 
 Examples
 --------
->>> from nasviz.bench.recipes import RECIPES
+>>> from nasviz.bench.build.recipes import RECIPES
 >>> r = RECIPES["digits201"]
 >>> r.channels, r.cells_per_stage, r.epochs, r.seeds
 (4, 1, 6, (0, 1, 2))
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
-from ..errors import InvalidArgumentError, UnknownNameError, check_positive_int
+from ...errors import InvalidArgumentError, UnknownNameError, check_positive_int
 
 __all__ = ["RECIPES", "Recipe"]
 
@@ -86,7 +86,7 @@ class Recipe:
 
     def data(self):
         """The training data: ``nv.data.digits(resolution=self.resolution)`` (fixed split)."""
-        from ..data import digits
+        from ...data import digits
 
         return digits(resolution=self.resolution)
 
@@ -103,7 +103,7 @@ class Recipe:
         >>> est.epochs, est.channels, est.batch_size
         (2, 4, 128)
         """
-        from ..estimators.training import Training
+        from ...estimators.training import Training
 
         settings = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "optimizer": self.optimizer,
                     "weight_decay": self.weight_decay, "schedule": self.schedule, "channels": self.channels,

@@ -1,6 +1,6 @@
 """Convert NAS-Bench-201's 12-epoch accuracy CSV into the shipped ``nb201-12epoch`` table.
 
-    python -m nasviz.bench.convert_nb201 SRC.csv [--out nasviz/bench/data/nb201-12epoch.npz]
+    python -m nasviz.bench.build.convert_nb201 SRC.csv [--out nasviz/bench/data/nb201-12epoch.npz]
 
 ``SRC.csv`` has columns ``arch`` (NAS-Bench-201's index), ``cellstr`` (the cell
 string) and the test/validation accuracies in percent on CIFAR-10, CIFAR-100 and
@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, NasvizError
-from ..spaces.cell import CellSpace
-from .benchmark import Benchmark
-from .tables import DATA_DIR, TABLES, sha256, simulated_seconds_per_epoch
+from ...errors import InvalidArgumentError, NasvizError
+from ...spaces.cell import CellSpace
+from ..benchmark import Benchmark
+from ..tables import DATA_DIR, TABLES, sha256, simulated_seconds_per_epoch
 
 __all__ = ["convert", "edge_decomposition", "main"]
 
@@ -61,19 +61,17 @@ DESCRIPTION = (
 )
 
 
-
-
 def _measure(space, ops):
-    import nasviz as nv
+    from ...model_stats import count_flops, count_params  # nv.count_params, nv.count_flops
 
     net = space.build(space.from_ops(ops), **BUILD)
-    return nv.count_params(net), nv.count_flops(net, INPUT_SHAPE)
+    return count_params(net), count_flops(net, INPUT_SHAPE)
 
 
 def edge_decomposition(space: CellSpace, check: int = 20, seed: int = 0):
     """Exact per-(edge, op) contributions to params and FLOPs of NAS-Bench-201's network:
     :func:`nasviz.model_stats.edge_decomposition` with this network's measurement."""
-    from ..model_stats import edge_decomposition as decompose
+    from ...model_stats import edge_decomposition as decompose
 
     return decompose(space, lambda ops: _measure(space, ops), check=check, seed=seed)
 
@@ -103,7 +101,7 @@ def convert(src, out=None, check: int = 20) -> Path:
         if rows[i] >= 0:
             raise InvalidArgumentError(f"{src}: lines {rows[i] + 2} and {pos + 2} are the same cell {text!r}")
         rows[i] = pos
-        digits[i] = [space._ops.index(op) for op in arch.ops]
+        digits[i] = [space.ops.index(op) for op in arch.ops]
     if len(df) != n or (rows < 0).any():
         raise InvalidArgumentError(f"{src}: expected all {n} cells once; {int((rows < 0).sum())} missing, "
                                    f"{len(df)} rows")
@@ -125,7 +123,7 @@ def convert(src, out=None, check: int = 20) -> Path:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nasviz.bench.convert_nb201", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nasviz.bench.build.convert_nb201", description=__doc__.split("\n")[0])
     parser.add_argument("src", help="the 12-epoch CSV (nb201_12epoch.csv)")
     parser.add_argument("--out", default=None, help="output .npz (default: the shipped table's path)")
     parser.add_argument("--check", type=int, default=20, help="random cells whose params/FLOPs are counted directly")
