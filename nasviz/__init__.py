@@ -36,13 +36,13 @@ _LAZY = {
     "BatchExecutor": "nasviz.search",
     "History": "nasviz.history",
     "Trial": "nasviz.trial",
-    "compare": "nasviz.history",
+    "compare": "nasviz.comparison",
     "Result": "nasviz.estimators.base",
 }
 _SUBMODULES = {
-    "errors", "spaces", "strategies", "estimators", "bench", "data", "drawing", "search",
-    "storage", "history", "widgets", "cli", "model_stats", "devices", "pareto", "grading", "assignments", "course",
-    "trial",
+    "assignments", "bench", "cli", "comparison", "course", "data", "devices", "drawing", "errors",
+    "estimators", "grading", "history", "model_stats", "pareto", "search", "spaces", "storage", "strategies",
+    "trial", "validation", "params", "widgets",
 }
 
 __all__ = sorted(set(_LAZY) | _SUBMODULES | {"__version__"})

@@ -1,8 +1,9 @@
-"""Pareto fronts of two objectives: plain data (indices), fast for whole tables.
+"""Pareto fronts: plain data (masks and indices).
 
-:meth:`nasviz.History.pareto` handles any number of objectives over the trials of a
-search (quadratic in the number of trials). Here, for two objectives over a whole
-table (15,625 cells), one sort and one sweep suffice: :func:`pareto_front`.
+:func:`non_dominated` handles any number of objectives (quadratic in the number of
+points: the trials of a search, as :meth:`nasviz.History.pareto` uses it). For two
+objectives over a whole table (15,625 cells), one sort and one sweep suffice:
+:func:`pareto_front`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 
 from .errors import ShapeError
 
-__all__ = ["pareto_front"]
+__all__ = ["non_dominated", "pareto_front"]
 
 
 def pareto_front(x, y, *, minimize_x: bool = True, maximize_y: bool = True) -> np.ndarray:
@@ -61,3 +62,22 @@ def pareto_front(x, y, *, minimize_x: bool = True, maximize_y: bool = True) -> n
             best = top
         k = j
     return np.array(keep, dtype=np.int64)
+
+
+def non_dominated(points: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows of ``points`` (larger is better in every column) that no other row dominates.
+
+    Examples
+    --------
+    >>> non_dominated(np.array([[1, 1], [2, 0], [0, 0], [1, 1]])).tolist()
+    [True, True, False, True]
+    """
+    points = np.asarray(points, dtype=float)
+    n = len(points)
+    mask = np.ones(n, dtype=bool)
+    for i in range(n):
+        ge = np.all(points >= points[i], axis=1)
+        gt = np.any(points > points[i], axis=1)
+        if np.any(ge & gt):
+            mask[i] = False
+    return mask

@@ -10,7 +10,8 @@ from scipy import stats
 
 import nasviz as nv
 from nasviz.errors import InvalidArgumentError, UnknownNameError
-from nasviz.history import compare_data, non_dominated
+from nasviz.comparison import compare_data
+from nasviz.pareto import non_dominated
 
 SPACE = nv.CellSpace()
 

@@ -113,7 +113,7 @@ def test_space_explorer_macro_space_greys_out_unused_settings():
 # -- Pareto fronts and ParetoExplorer -------------------------------------------------------
 
 def _front_by_definition(x, y):
-    from nasviz.history import non_dominated
+    from nasviz.pareto import non_dominated
 
     x, y = np.asarray(x, float), np.asarray(y, float)
     fin = np.flatnonzero(np.isfinite(x) & np.isfinite(y))

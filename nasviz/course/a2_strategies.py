@@ -260,7 +260,7 @@ def race(c: RaceCase) -> None:
 
 def draw_regret_curves(c: RaceCase) -> None:
     """With ``plot``: mean regret curves (:func:`nasviz.compare`) on ``ax``, zoomed in on where strategies differ."""
-    from ..history import compare
+    from ..comparison import compare
 
     if not c.plot:
         return

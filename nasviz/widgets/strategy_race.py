@@ -211,7 +211,7 @@ class StrategyRace(WidgetBase):
 
     # -- display -----------------------------------------------------------------------
     def _refresh(self) -> None:
-        from ..history import compare
+        from ..comparison import compare
 
         with self._lock:
             groups = {k: list(v) for k, v in self.histories_.items() if v}
