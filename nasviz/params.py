@@ -24,7 +24,7 @@ import json
 
 from .errors import JournalError
 
-__all__ = ["Params", "constructor_params", "describe", "rebuild"]
+__all__ = ["Params", "constructor_params", "defined_below", "describe", "most_derived", "rebuild"]
 
 
 def constructor_params(cls) -> list[str]:
@@ -109,3 +109,28 @@ def rebuild(description: dict, base: type, *args):
     except Exception as err:  # noqa: BLE001 - any failure means: ask the caller
         raise JournalError(f"cannot rebuild {description.get('repr')!r}: {type(err).__name__}: {err}; {hint}") \
             from None
+
+
+def defined_below(obj, base: type, name: str):
+    """``obj``'s bound ``name`` if a subclass of ``base`` (not ``base`` itself) defines it, else None.
+
+    How a base class offers a hook under two names (the public one and an earlier one):
+    each default implementation calls the other only when a subclass defines it.
+    """
+    for cls in type(obj).__mro__:
+        if cls is base:
+            return None
+        if name in cls.__dict__:
+            return getattr(obj, name)
+    return None
+
+
+def most_derived(obj, base: type, *names: str):
+    """The bound method among ``names`` that the most derived subclass of ``base`` defines, or None."""
+    for cls in type(obj).__mro__:
+        if cls is base:
+            return None
+        for name in names:
+            if name in cls.__dict__:
+                return getattr(obj, name)
+    return None

@@ -16,7 +16,7 @@ from abc import ABC
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..params import Params
+from ..params import Params, defined_below, most_derived
 
 __all__ = ["Result", "Estimator"]
 
@@ -187,21 +187,9 @@ class Estimator(Params, ABC):
 
 
 def _defined_below(estimator, name: str):
-    """``estimator``'s bound ``name`` if a subclass of Estimator defines it, else None."""
-    for cls in type(estimator).__mro__:
-        if cls is Estimator:
-            return None
-        if name in cls.__dict__:
-            return getattr(estimator, name)
-    return None
+    return defined_below(estimator, Estimator, name)
 
 
 def _most_derived(estimator, public: str, legacy: str):
     """The hook the most derived class defines, under its public or its earlier name."""
-    for cls in type(estimator).__mro__:
-        if cls is Estimator:
-            break
-        for name in (public, legacy):
-            if name in cls.__dict__:
-                return getattr(estimator, name)
-    return getattr(estimator, public)
+    return most_derived(estimator, Estimator, public, legacy) or getattr(estimator, public)

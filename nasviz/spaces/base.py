@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from ..errors import InvalidArchitectureError, InvalidArgumentError, SpaceTooLargeError, UnknownNameError
+from ..params import defined_below, most_derived
 from ..validation import make_rng
 
 __all__ = ["Architecture", "Decision", "Space", "count_text"]
@@ -228,14 +229,8 @@ class Space(ABC):
 
     def _rule(self, values: tuple) -> bool:
         """The validity rule as the most derived class defines it (``is_valid`` or ``_valid``)."""
-        for cls in type(self).__mro__:
-            if cls is Space:
-                return True
-            if "is_valid" in cls.__dict__:
-                return bool(self.is_valid(values))
-            if "_valid" in cls.__dict__:
-                return bool(self._valid(values))
-        return True
+        rule = most_derived(self, Space, "is_valid", "_valid")
+        return True if rule is None else bool(rule(values))
 
     @property
     def size(self) -> int:
@@ -369,15 +364,9 @@ class Space(ABC):
         return self._check_member(arch)
 
 
-def _defined_below(space, name: str):
-    """``space``'s bound ``name`` if a subclass of Space defines it, else None."""
-    for cls in type(space).__mro__:
-        if cls is Space:
-            return None
-        if name in cls.__dict__:
-            return getattr(space, name)
-    return None
 
+def _defined_below(space, name: str):
+    return defined_below(space, Space, name)
 
 _CLASSES: dict = {}  # (space type, repr) -> (class_of, representatives)
 _CLASSES_LOCK = threading.Lock()
