@@ -469,3 +469,13 @@ def test_import_is_light():
             "a.to_networkx(); print(sorted(m for m in ('torch','matplotlib','ipywidgets') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_space_pickles_after_its_decisions_were_read():
+    import pickle
+
+    for space in (nv.MacroSpace(), nv.MacroSpace(max_layers=2), nv.CellSpace()):
+        space.decisions  # cached Decision tuples must pickle too (spaces travel to worker processes)
+        again = pickle.loads(pickle.dumps(space))
+        assert again == space and again.decisions == space.decisions
+        assert again.sample(seed=3) == space.sample(seed=3)

@@ -23,7 +23,7 @@ import math
 from typing import NamedTuple
 
 from ..errors import InvalidArchitectureError, check_positive_int
-from ..spaces.macro import LAYER_FIELDS, layer_label
+from ..spaces.macro_layers import LAYER_FIELDS, layer_label
 
 __all__ = ["EdgeGeometry", "MacroArrow", "MacroBox", "cell_edges", "cell_layout", "diff_edges", "macro_diff",
            "macro_layout"]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from ..errors import InvalidArgumentError
 from ..spaces.cell import NB201_OPS
-from ..spaces.macro import MACRO_OPS
+from ..spaces.macro_layers import MACRO_OPS
 
 __all__ = [
     "BLACK",

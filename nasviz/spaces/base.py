@@ -64,6 +64,9 @@ class Decision(tuple):
     def __repr__(self) -> str:
         return f"Decision({self.name!r}, {self.choices!r})"
 
+    def __getnewargs__(self):  # pickling (e.g. a space sent to worker processes after .decisions was read)
+        return self[0], self[1]
+
 
 class Architecture(ABC):
     """An immutable, hashable member of a search space: plain data, not a network.
