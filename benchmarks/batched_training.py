@@ -47,7 +47,7 @@ def plain_train(space, arch, data, *, epochs, batch_size, lr, weight_decay, chan
     import torch
     import torch.nn.functional as F
 
-    from nasviz.estimators.training import _recalibrate_bn
+    from nasviz.estimators.fit import recalibrate_bn
 
     torch.manual_seed(seed)
     model = space.build(arch, num_classes=data.num_classes, in_channels=data.in_channels, channels=channels).to(device)
@@ -72,7 +72,7 @@ def plain_train(space, arch, data, *, epochs, batch_size, lr, weight_decay, chan
             loss.backward()
             opt.step()
             sched.step()
-        _recalibrate_bn(model, data.X_train, 4, batch_size)  # as Training(recalibrate_bn=4) does
+        recalibrate_bn(model, data.X_train, 4, batch_size)  # as Training(recalibrate_bn=4) does
         val = accuracy(data.X_val, data.y_val)
         accuracy(data.X_test, data.y_test)
     return val
@@ -129,7 +129,8 @@ def main(argv=None):
     from scipy.stats import spearmanr
 
     import nasviz as nv
-    from nasviz.estimators._batched import FusedCellNetwork, candidate_losses
+    from nasviz.estimators.fused import FusedCellNetwork
+    from nasviz.estimators.fused_fit import candidate_losses
 
     torch.set_num_threads(args.threads)
     est = nv.estimators.Training(nv.data.digits(resolution=8), epochs=args.epochs, batch_size=args.batch_size,

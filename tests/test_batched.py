@@ -4,8 +4,8 @@ import torch
 from scipy.stats import spearmanr
 
 import nasviz as nv
-from nasviz.estimators import _batched
-from nasviz.estimators._batched import FusedCellNetwork, NotFusable, fusable
+from nasviz.estimators import fused_fit as _batched
+from nasviz.estimators.fused import FusedCellNetwork, NotFusable, fusable
 from nasviz.estimators.training import Training
 
 EMPTY = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
@@ -52,7 +52,7 @@ def test_fused_forward_equals_each_network(data, space, archs, channels_last, ce
 
 
 def test_recalibration_matches_each_network(data, archs):
-    from nasviz.estimators.training import _recalibrate_bn
+    from nasviz.estimators.fit import recalibrate_bn as _recalibrate_bn
 
     est = small(data)
     nets = [est._build_model(a) for a in archs]

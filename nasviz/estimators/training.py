@@ -11,10 +11,11 @@ Hutter, "Neural Architecture Search: A Survey", 2019, section 5):
 - weight inheritance (``inherit=True``): a child of a trained parent starts from the
   parent's weights (see :mod:`nasviz.estimators.inheritance`) and trains fewer epochs.
 
+:meth:`Training.evaluate` trains one network with :func:`~nasviz.estimators.fit.fit_network`;
 :meth:`Training.evaluate_many` trains many :class:`~nasviz.CellSpace` candidates at
-once as one fused network (see :mod:`nasviz.estimators._batched`), which pays the
-per-step overhead once and keeps a GPU busy; the result matches training them one
-at a time up to floating-point rounding.
+once as one fused network (see :mod:`nasviz.estimators.fused` and
+:mod:`nasviz.estimators.fused_fit`), which pays the per-step overhead once and keeps a
+GPU busy; the result matches training them one at a time up to floating-point rounding.
 """
 
 from __future__ import annotations
@@ -23,38 +24,18 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from contextlib import contextmanager
-from dataclasses import dataclass
 
-from ..devices import is_out_of_memory, torch_threads
+from ..devices import torch_threads
 from ..errors import InvalidArgumentError, check_choice, check_positive_int
 from ..validation import check_bool, check_seed
 from .base import Estimator, Result
+from .candidate import Candidate, build_seeded, prepare, to_result
+from .chunks import chunk_size, run_in_halves
+from .fit import DEFAULT_LR, OPTIMIZERS, SCHEDULES, fit_network, lr_at, make_optimizer
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "Training"]
 
-OPTIMIZERS = ("sgd", "adam")
-SCHEDULES = ("cosine", "constant")
-DEFAULT_LR = {"sgd": 0.05, "adam": 0.005}
 CACHE_SIZE = 256  # trained parents kept for weight inheritance (least recently used dropped)
-CPU_MEMORY_BUDGET = 1 << 30  # bytes of activations a fused chunk may use on CPU
-CPU_MAX_BATCH = 32  # more candidates per chunk than this does not run faster on CPU, and costs memory
-_BUILD_LOCK = threading.Lock()  # seeding builds through torch's global generator (forked, then restored)
-
-
-@dataclass
-class _Candidate:
-    position: int
-    arch: object
-    parent: object = None  # ParentWeights or None
-    model: object = None
-    inherited_tensors: int = 0
-    params: int = 0
-    flops: int = 0
-
-
-def _non_finite_message(epoch: int, epochs: int) -> str:
-    return f"loss became non-finite (NaN or inf) during epoch {epoch + 1} of {epochs}; try a smaller lr"
 
 
 class Training(Estimator):
@@ -249,9 +230,6 @@ class Training(Estimator):
         return float(self.lr) if self.lr is not None else DEFAULT_LR[self.optimizer]
 
     # -- building blocks -------------------------------------------------------------
-    def _threads(self):
-        return torch_threads(self.threads)
-
     def _data_on_device(self):
         dev = self._resolved_device()
         if self._device_data is None or self._device_data[0] != dev:
@@ -260,26 +238,12 @@ class Training(Estimator):
 
     def _build_model(self, arch):
         """The candidate's network on CPU, initialised from ``seed`` (global RNG forked and restored)."""
-        import torch
+        return build_seeded(self._space(), arch, seed=self.seed, num_classes=self.data.num_classes,
+                            in_channels=self.data.X_train.shape[1], channels=self.channels,
+                            cells_per_stage=self.cells_per_stage)
 
-        space = self._space()
-        kwargs = {name: getattr(self, name) for name in ("channels", "cells_per_stage") if _accepts(space.build, name)}
-        with _BUILD_LOCK, torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(self.seed))
-            return space.build(arch, num_classes=int(self.data.num_classes),
-                               in_channels=int(self.data.X_train.shape[1]), **kwargs)
-
-    def _prepare(self, cand: _Candidate) -> _Candidate:
-        from ..model_stats import count_flops, count_params
-        from .inheritance import inherit
-
-        model = self._build_model(cand.arch)
-        cand.params = count_params(model)
-        cand.flops = count_flops(model, tuple(self.data.X_train.shape[1:]))
-        if cand.parent is not None:
-            cand.inherited_tensors = inherit(model, cand.parent)
-        cand.model = model
-        return cand
+    def _prepare(self, cand: Candidate) -> Candidate:
+        return prepare(cand, self._build_model(cand.arch), self.data.X_train.shape[1:])
 
     def _parent_weights(self, parent):
         if not self.inherit or parent is None:
@@ -303,92 +267,27 @@ class Training(Estimator):
                 self._parents.popitem(last=False)
 
     def _make_optimizer(self, params):
-        import torch
-
-        if self.optimizer == "sgd":
-            return torch.optim.SGD(params, lr=self.effective_lr, momentum=0.9, nesterov=True,
-                                   weight_decay=self.weight_decay)
-        return torch.optim.Adam(params, lr=self.effective_lr, weight_decay=self.weight_decay)
+        return make_optimizer(params, self.optimizer, self.effective_lr, self.weight_decay)
 
     def _lr_at(self, step: int, total: int) -> float:
-        if self.schedule == "constant" or total <= 0:
-            return self.effective_lr
-        return self.effective_lr * 0.5 * (1.0 + math.cos(math.pi * step / total))
+        return lr_at(step, total, self.effective_lr, self.schedule)
+
+    def _fit_settings(self) -> dict:
+        """The keyword arguments of :func:`~nasviz.estimators.fit.fit_network` and ``fit_fused``."""
+        return {"batch_size": self.batch_size, "optimizer": self._make_optimizer, "lr_at": self._lr_at,
+                "seed": int(self.seed), "recalibrate": self.recalibrate_bn}
 
     # -- one at a time ---------------------------------------------------------------
-    def _fit_single(self, model, epochs, data) -> dict:
-        """Plain training of one network; curves as lists, ``failed_epoch`` -1 if it stayed finite."""
-        import torch
-
-        n = len(data.y_train)
-        steps = math.ceil(n / self.batch_size)
-        total = epochs * steps
-        opt = self._make_optimizer(model.parameters())
-        gen = torch.Generator().manual_seed(int(self.seed))
-        if not _uses_global_rng(model):
-            return self._fit_loop(model, opt, gen, n, steps, total, epochs, data)
-        with _seeded_global_rng(int(self.seed), data.X_train.device):  # dropout draws from torch's global generator
-            return self._fit_loop(model, opt, gen, n, steps, total, epochs, data)
-
-    def _fit_loop(self, model, opt, gen, n, steps, total, epochs, data) -> dict:
-        import torch
-        import torch.nn.functional as F
-
-        out = {"val": [], "test": [], "loss": [], "train": [], "failed_epoch": -1}
-        step = 0
-        for epoch in range(epochs):
-            model.train()
-            perm = torch.randperm(n, generator=gen).to(data.X_train.device)
-            loss_sum = torch.zeros((), dtype=torch.float64, device=data.X_train.device)
-            hits = torch.zeros((), dtype=torch.float64, device=data.X_train.device)
-            for s in range(steps):
-                idx = perm[s * self.batch_size:(s + 1) * self.batch_size]
-                xb, yb = data.X_train[idx], data.y_train[idx]
-                for group in opt.param_groups:
-                    group["lr"] = self._lr_at(step, total)
-                logits = model(xb)
-                loss = F.cross_entropy(logits, yb)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                loss_sum += loss.detach().double() * len(yb)
-                hits += (logits.detach().argmax(-1) == yb).sum().double()
-                step += 1
-            if not math.isfinite(float(loss_sum)):
-                out["failed_epoch"] = epoch
-                return out
-            out["loss"].append(float(loss_sum) / n)
-            out["train"].append(float(hits) / n)
-            _recalibrate_bn(model, data.X_train, self.recalibrate_bn, self.batch_size)
-            out["val"].append(_accuracy(model, data.X_val, data.y_val))
-            out["test"].append(_accuracy(model, data.X_test, data.y_test))
-        if not epochs:  # nothing to train (an inherited network judged as it is)
-            _recalibrate_bn(model, data.X_train, self.recalibrate_bn, self.batch_size)
-        out["val_final"] = out["val"][-1] if epochs else _accuracy(model, data.X_val, data.y_val)
-        out["test_final"] = out["test"][-1] if epochs else _accuracy(model, data.X_test, data.y_test)
-        return out
-
-    def _result(self, cand: _Candidate, curves: dict, epochs: int, cost: float, batched: bool) -> Result:
-        metrics = {"params": cand.params, "flops": cand.flops, "epochs": epochs,
-                   "inherited": cand.parent is not None, "inherited_tensors": cand.inherited_tensors,
-                   "batched": batched, "device": str(self._resolved_device())}
-        if curves["failed_epoch"] >= 0:
-            return Result.failed(_non_finite_message(curves["failed_epoch"], epochs), cost=cost, metrics=metrics)
-        metrics.update(val_acc=float(curves["val_final"]), test_acc=float(curves["test_final"]),
-                       val_curve=[float(v) for v in curves["val"]], test_curve=[float(v) for v in curves["test"]],
-                       train_curve=[float(v) for v in curves["train"]], loss_curve=[float(v) for v in curves["loss"]],
-                       train_loss=float(curves["loss"][-1]) if curves["loss"] else math.nan)
-        return Result(score=float(curves["val_final"]), cost=cost, metrics=metrics)
-
-    def _train_one(self, cand: _Candidate, epochs: int) -> Result:
+    def _train_one(self, cand: Candidate, epochs: int) -> Result:
         start = time.perf_counter()
         self._prepare(cand)
         data = self._data_on_device()
         model = cand.model.to(self._resolved_device())
-        curves = self._fit_single(model, epochs, data)
+        curves = fit_network(model, data, epochs=epochs, **self._fit_settings())
         if curves["failed_epoch"] < 0:
             self._remember(cand.arch, model)
-        return self._result(cand, curves, epochs, time.perf_counter() - start, batched=False)
+        return to_result(cand, curves, epochs=epochs, cost=time.perf_counter() - start, batched=False,
+                         device=str(self._resolved_device()))
 
     def evaluate(self, arch, *, parent=None, fidelity=None) -> Result:
         """Train ``arch`` (from ``parent``'s weights when inheriting) and return its Result; never raises
@@ -401,29 +300,23 @@ class Training(Estimator):
         weights = self._parent_weights(parent)
         if weights is not None:
             epochs = self._inherit_epochs(epochs)
-        with self._threads():
-            return self._train_one(_Candidate(0, arch, weights), epochs)
+        with torch_threads(self.threads):
+            return self._train_one(Candidate(0, arch, weights), epochs)
 
     # -- many at once ----------------------------------------------------------------
     def default_max_batch(self) -> int:
         """Candidates per fused chunk when ``max_batch`` is None (from an activation-memory estimate)."""
-        import torch
-
-        from ._batched import activation_bytes
+        from .fused_fit import activation_bytes
 
         per = activation_bytes(tuple(self.data.X_train.shape[1:]), channels=self.channels,
                                cells_per_stage=self.cells_per_stage, batch_size=self.batch_size)
-        dev = self._resolved_device()
-        if dev.type == "cuda":
-            free, _ = torch.cuda.mem_get_info(dev)
-            return int(max(1, min(4096, free // 2 // per)))
-        return int(max(1, min(CPU_MAX_BATCH, CPU_MEMORY_BUDGET // per)))
+        return chunk_size(per, self._resolved_device())
 
     def evaluate_many(self, archs, *, parents=None, fidelity=None) -> list[Result]:
         """Train many candidates at once; one Result each, in order.
 
         CellSpace candidates train together in fused chunks of ``max_batch`` (one network
-        whose convolutions are grouped by candidate, see :mod:`nasviz.estimators._batched`):
+        whose convolutions are grouped by candidate, see :mod:`nasviz.estimators.fused`):
         the same seeds, minibatches and updates as :meth:`evaluate`, so the scores agree
         up to floating-point rounding, while per-step overhead is paid once per chunk.
         Networks of other spaces train one at a time. Candidates that inherit weights
@@ -447,13 +340,13 @@ class Training(Estimator):
     def evaluate_batch(self, archs, parents, fidelity=None) -> list[Result]:
         base = self._epochs(fidelity)
         results: list[Result | None] = [None] * len(archs)
-        groups: dict[int, list[_Candidate]] = {}
+        groups: dict[int, list[Candidate]] = {}
         for pos, (arch, parent) in enumerate(zip(archs, parents)):
             weights = self._parent_weights(parent)
             epochs = self._inherit_epochs(base) if weights is not None else base
-            groups.setdefault(epochs, []).append(_Candidate(pos, arch, weights))
+            groups.setdefault(epochs, []).append(Candidate(pos, arch, weights))
         size = self.max_batch or self.default_max_batch()
-        with self._threads():
+        with torch_threads(self.threads):
             for epochs, cands in groups.items():
                 for s in range(0, len(cands), size):
                     chunk = cands[s:s + size]
@@ -463,23 +356,13 @@ class Training(Estimator):
 
     def _run_chunk(self, cands, epochs) -> list[Result]:
         """Train a chunk; out of memory -> retry in halves down to single candidates, then fail."""
-        try:
-            return self._train_chunk(cands, epochs)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except Exception as err:  # noqa: BLE001 - out of memory: retry smaller; anything else: one at a time
-            if not is_out_of_memory(err):  # something else went wrong: one at a time, so that it fails alone
-                return [self._safe_one(c, epochs) for c in cands]
-            _free_cuda_cache()
-            if len(cands) == 1:
-                return [Result.failed(f"out of memory training this candidate: {err}")]
-            half = len(cands) // 2
-            return self._run_chunk(cands[:half], epochs) + self._run_chunk(cands[half:], epochs)
+        return run_in_halves(cands, lambda chunk: self._train_chunk(chunk, epochs),
+                             lambda cand: self._safe_one(cand, epochs))
 
     def _safe_one(self, cand, epochs) -> Result:
         start = time.perf_counter()
         try:
-            return self._train_one(_Candidate(cand.position, cand.arch, cand.parent), epochs)
+            return self._train_one(cand.fresh(), epochs)
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as err:  # noqa: BLE001 - a failing candidate is recorded, the others go on
@@ -487,107 +370,30 @@ class Training(Estimator):
 
     def _train_chunk(self, cands, epochs) -> list[Result]:
         """Train one chunk of candidates together in a fused network (one at a time if they cannot fuse)."""
-        from ._batched import FusedCellNetwork, fit_fused, fusable
+        from .fused import fusable
+        from .fused_fit import fit_together
 
         start = time.perf_counter()
         ready, results = [], {}
         for cand in cands:
             try:
-                ready.append(self._prepare(_Candidate(cand.position, cand.arch, cand.parent)))
+                ready.append(self._prepare(cand.fresh()))
             except Exception as err:  # noqa: BLE001 - e.g. an architecture from another space: it fails alone
                 results[cand.position] = Result.failed(f"{type(err).__name__}: {err}")
         if ready and not fusable([c.model for c in ready]):
             for cand in ready:
                 results[cand.position] = self._safe_one(cand, epochs)
-            return [results[c.position] for c in cands]
-        if ready:
-            data = self._data_on_device()
-            net = FusedCellNetwork([c.model for c in ready]).to(self._resolved_device())
-            curves = fit_fused(net, data, epochs=epochs, batch_size=self.batch_size, optimizer=self._make_optimizer,
-                               lr_at=self._lr_at, seed=int(self.seed), recalibrate=self.recalibrate_bn)
-            if self.inherit:
-                net.write_back(curves["steps"])
-            del net
+        elif ready:
+            curves = fit_together([c.model for c in ready], self._data_on_device(), self._resolved_device(),
+                                  epochs=epochs, write_back=self.inherit, **self._fit_settings())
             cost = (time.perf_counter() - start) / len(ready)
-            for k, cand in enumerate(ready):
-                mine = {key: curves[key][:, k].tolist() for key in ("val", "test", "loss", "train")}
-                mine.update(val_final=float(curves["val_final"][k]), test_final=float(curves["test_final"][k]),
-                            failed_epoch=curves["failed_epoch"][k])
+            for cand, mine in zip(ready, curves):
                 if mine["failed_epoch"] < 0:
                     self._remember(cand.arch, cand.model)
-                results[cand.position] = self._result(cand, mine, epochs, cost, batched=True)
+                results[cand.position] = to_result(cand, mine, epochs=epochs, cost=cost, batched=True,
+                                                   device=str(self._resolved_device()))
         return [results[c.position] for c in cands]
-
-
-def _recalibrate_bn(model, X, batches: int, batch_size: int):
-    """Re-estimate the running statistics of ``model``'s BatchNorm layers from the first ``batches``
-    minibatches of ``X``: reset, then a cumulative average (``momentum=None``), no gradients."""
-    import torch
-    from torch.nn.modules.batchnorm import _BatchNorm
-
-    bns = [m for m in model.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
-    if not batches or not bns:
-        return
-    momenta = [m.momentum for m in bns]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None
-    model.train()
-    with torch.no_grad():
-        for t in range(batches):
-            xb = X[t * batch_size:(t + 1) * batch_size]
-            if not len(xb):
-                break
-            model(xb)
-    for m, momentum in zip(bns, momenta):
-        m.momentum = momentum
-
-
-def _accuracy(model, X, y, eval_batch: int = 512) -> float:
-    import torch
-
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for s in range(0, len(y), eval_batch):
-            correct += int((model(X[s:s + eval_batch]).argmax(-1) == y[s:s + eval_batch]).sum())
-    return correct / max(1, len(y))
-
-
-def _accepts(func, name: str) -> bool:
-    """Whether ``func`` names the keyword ``name`` in its signature (``**kwargs`` alone does not count)."""
-    import inspect
-
-    try:
-        return name in inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _uses_global_rng(model) -> bool:
-    """Whether training ``model`` draws random numbers (dropout) from torch's global generator."""
-    from torch.nn.modules.dropout import _DropoutNd
-
-    return any(isinstance(m, _DropoutNd) for m in model.modules())
-
-
-@contextmanager
-def _seeded_global_rng(seed: int, device):
-    """Run with torch's global generators seeded by ``seed``; their previous states come back afterwards."""
-    import torch
-
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
-
-
-def _free_cuda_cache():
-    import torch
-
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()

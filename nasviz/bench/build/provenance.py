@@ -11,8 +11,9 @@ __all__ = ["CODE_FILES", "code_fingerprint", "machine"]
 
 #: The source files whose code decides a run's numbers (besides torch), relative to the ``nasviz`` package:
 #: their sha256 is journaled per build run.
-CODE_FILES = ("estimators/training.py", "estimators/_batched.py", "spaces/cell_model.py", "spaces/cell.py",
-              "data.py", "bench/build/recipes.py")
+CODE_FILES = ("estimators/training.py", "estimators/candidate.py", "estimators/chunks.py", "estimators/fit.py",
+              "estimators/fused.py", "estimators/fused_layers.py", "estimators/fused_fit.py", "spaces/cell_model.py",
+              "spaces/cell.py", "data.py", "bench/build/recipes.py")
 
 
 def code_fingerprint() -> str:
