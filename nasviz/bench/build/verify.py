@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from ...devices import torch_threads
 from .recipes import Recipe
 
 __all__ = ["verify"]
@@ -37,12 +38,8 @@ def verify(bench, recipe: Recipe, *, cells: int = 3, seed: int = 0, epoch: int |
     picks = [held[int(i)] for i in rng.choice(len(held), size=min(cells, len(held)), replace=False)]
     n_val = len(recipe.data().y_val)
     data = recipe.data()
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
     out = []
-    try:
+    with torch_threads(1):
         for arch in picks:
             scores = []
             for s in recipe.seeds:
@@ -54,6 +51,4 @@ def verify(bench, recipe: Recipe, *, cells: int = 3, seed: int = 0, epoch: int |
             tol = 3 * math.sqrt(2 / len(recipe.seeds)) * sigma + 0.5 / n_val
             out.append({"arch": str(arch), "table": table, "retrained": mine, "tolerance": tol,
                         "ok": abs(mine - table) <= tol})
-    finally:
-        torch.set_num_threads(old)
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 
+from ...devices import torch_threads
 from ...spaces.cell import CellSpace
 from .recipes import Recipe
 
@@ -67,14 +68,8 @@ def run_tasks(tasks: list, workers: int, segment, summary: dict, bar=None) -> No
     old_term = _on_sigterm_interrupt()
     try:
         if workers == 1:
-            import torch
-
-            old = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
+            with torch_threads(1):
                 _collect(map(train_chunk, tasks), segment, summary, bar)
-            finally:
-                torch.set_num_threads(old)
         else:
             import multiprocessing as mp
 
