@@ -23,7 +23,32 @@ ranks last, and flags it with ``metrics["degenerate"] = True``: 0 for ``snip``,
 scores >= 0; a singular one, log-determinant minus infinity, also gets 0), and
 the all-correlated value for ``jacob_cov``. ``synflow`` (data-free) is flagged when
 its flow is exactly zero, its floor. ``grasp`` is flagged but keeps its value (it
-may be negative: it has no floor). Such a result is ``ok``, never failed.
+may be negative: it has no floor). ``meco``, ``zico`` and ``swap`` get 0. Such a result
+is ``ok``, never failed.
+
+**Later proxies** (2023-2024): ``meco`` (feature-map correlation of one image, forward
+only), ``zico`` (gradient statistics over two half-minibatches) and ``swap`` (distinct
+sample-wise activation patterns), each checked against its reference code; see
+:data:`PROXIES` and the modules ``_feature_maps``, ``_gradients`` and ``_activation_codes``
+for the conventions chosen where the papers leave one open.
+
+**Population proxies.** ``vote`` (Abdelfattah et al.'s majority vote of synflow,
+jacob_cov and snip), ``ensemble`` (AZ-NAS's sum of log-ranks, over meco, zico, swap and
+flops) and ``swap_reg`` (SWAP regularised by the network's size relative to others) rank a
+candidate among other cells, so they need a population. A search tells a strategy one
+score at a time and compares scores told at different times, so nasviz ranks each
+candidate against a fixed *reference sample*: ``reference`` cells drawn from the space
+with the estimator's seed and scored once, with the same minibatch and initial weights,
+on the first call that needs them. A candidate's score is then defined on its own, the same
+in ``evaluate``, ``evaluate_many``, a Search or ProxyLab, whatever was evaluated before;
+its resolution is one reference cell (``vote`` takes ``reference + 1`` values). The papers
+rank the evaluated set among itself; :meth:`ZeroCost.scores_many` with
+``population="batch"`` does that for a sample (a benchmark's), where the score of a cell
+depends on the others in the batch (:func:`population_scores` does the same from scores
+already computed). A population proxy is degenerate when all its members that can be
+are, and then gets its floor: 0 for ``vote`` and ``swap_reg``, ``4 * log(1 / (reference +
+1))`` (last on each of its four members) for ``ensemble``; a cell that is not degenerate
+may reach the floor too (``vote`` 0: it beats no reference cell).
 
 Examples
 --------
@@ -48,46 +73,11 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, ShapeError, check_choice, check_positive_int
 from ..validation import check_seed
+from . import _ranking
+from ._registry import PROXIES
 from .base import Estimator, Result
 
-__all__ = ["PROXIES", "ZeroCost"]
-
-#: proxy name -> (paper, what it measures). Higher is predicted better for every one.
-PROXIES = {
-    "synflow": (
-        ("Tanaka et al., 'Pruning neural networks without any data by iteratively conserving synaptic flow', "
-         "NeurIPS 2020"),
-        ("sum over weights of |theta * dR/dtheta|, R = sum of the outputs of the network with absolute weights, "
-         "batch normalisation bypassed and an all-ones input, in double precision: how much signal the weights "
-         "carry from input to output; uses no data")),
-    "naswot": (
-        "Mellor et al., 'Neural Architecture Search without Training', ICML 2021",
-        ("log-determinant of K = C C^T + (1-C)(1-C)^T, C the minibatch's binary activation codes (which side of "
-         "zero each ReLU input is on): how differently the untrained network carves up the images")),
-    "jacob_cov": (
-        "Mellor et al., 'Neural Architecture Search without Training', arXiv:2006.04647v1, 2020",
-        ("-sum(log(v + k) + 1/(v + k)), k = 1e-5, over the eigenvalues v of the correlation matrix of the "
-         "images' input gradients of the summed output: high when images get uncorrelated Jacobians")),
-    "snip": (
-        "Lee et al., 'SNIP: Single-shot network pruning based on connection sensitivity', ICLR 2019",
-        ("sum over weights of |theta * dL/dtheta|, L the minibatch loss: how much the loss would change if the "
-         "weights were removed")),
-    "grad_norm": (
-        "Abdelfattah et al., 'Zero-Cost Proxies for Lightweight NAS', ICLR 2021",
-        ("sum over layers of the L2 norm of the gradient of the minibatch loss with respect to the layer's "
-         "weights")),
-    "fisher": (
-        ("Theis et al., 'Faster gaze prediction with dense networks and Fisher pruning', 2018; Turner et al., "
-         "'BlockSwap', ICLR 2020"),
-        ("per output channel, 0.5 * mean over images of (sum over pixels of activation * dL/dactivation)^2, "
-         "spread over the channel's weights and summed: how much the loss would change if channels were removed")),
-    "grasp": (
-        "Wang et al., 'Picking winning tickets before training by preserving gradient flow', ICLR 2020",
-        ("sum over weights of -theta * (H g), H the Hessian and g the gradient of the minibatch loss: how removing "
-         "weights would change gradient flow (sign as in the reference code, so that higher is better)")),
-    "params": ("baseline", "number of trainable parameters (nasviz.count_params)"),
-    "flops": ("baseline", "floating-point operations of a forward pass of one image (nasviz.count_flops)"),
-}
+__all__ = ["PROXIES", "ZeroCost", "population_scores"]
 
 _DATA_FREE = ("synflow", "params", "flops")
 # building seeds torch's global generator inside fork_rng (nn.Module initialisers draw from it): one
@@ -102,7 +92,8 @@ class ZeroCost(Estimator):
     ----------
     name : str
         The proxy: one of :meth:`available` (``synflow``, ``naswot``, ``jacob_cov``,
-        ``snip``, ``grad_norm``, ``fisher``, ``grasp``, ``params``, ``flops``).
+        ``snip``, ``grad_norm``, ``fisher``, ``grasp``, ``params``, ``flops``, ``meco``,
+        ``zico``, ``swap``, and the population proxies ``swap_reg``, ``vote``, ``ensemble``).
     data : nasviz.data.Data
         Where the minibatch comes from (its training part) and what fixes the input
         shape and the number of classes.
@@ -115,18 +106,24 @@ class ZeroCost(Estimator):
     space : Space or None
         The space whose ``build`` makes the network; ``None`` means ``nv.CellSpace()``.
     seed : int
-        Seeds the minibatch and the initial weights (an integer >= 0): same seed, same
-        score. The global torch random state is left untouched.
+        Seeds the minibatch, the initial weights and the reference sample (an integer
+        >= 0): same seed, same score. The global torch random state is left untouched.
     device : str
         ``"cpu"``, ``"cuda"``, ``"cuda:N"``, a ``torch.device`` or ``"auto"`` (CUDA when
         available); anything else, or CUDA on a machine without it, is refused here.
+    reference : int
+        Cells of the seeded reference sample that the population proxies (``swap_reg``,
+        ``vote``, ``ensemble``) rank a candidate against (>= 2); scored once, when first
+        needed (that call's cost includes it). Unused by the other proxies.
 
     Notes
     -----
     ``evaluate`` returns ``Result(score=proxy value, cost=measured seconds,
-    metrics={"proxy", "params", "batch_size", "degenerate"[, "flops"]})``; the
-    ``fidelity`` argument of ``evaluate`` is ignored (a proxy has no budget).
-    :meth:`scores` computes several proxies of one network from shared passes.
+    metrics={"proxy", "params", "batch_size", "degenerate"[, "flops"][, "reference",
+    "members"]})``; the ``fidelity`` argument of ``evaluate`` is ignored (a proxy has no
+    budget). :meth:`scores` computes several proxies of one network from shared passes;
+    :meth:`scores_many` scores many architectures, and can rank the population proxies
+    within them instead of against the reference sample.
 
     Examples
     --------
@@ -143,7 +140,7 @@ class ZeroCost(Estimator):
     """
 
     def __init__(self, name, data, *, batch_size=64, channels=8, cells_per_stage=1, space=None, seed=0,
-                 device="cpu"):
+                 device="cpu", reference=64):
         self.name = name
         self.data = data
         self.batch_size = batch_size
@@ -152,6 +149,7 @@ class ZeroCost(Estimator):
         self.space = space
         self.seed = seed
         self.device = device
+        self.reference = reference
         check_choice("zero-cost proxy", name, PROXIES)
         _check_data(data)
         check_positive_int("batch_size", batch_size, minimum=2)
@@ -166,7 +164,9 @@ class ZeroCost(Estimator):
         from ..devices import resolve_device
 
         resolve_device(device)  # an unknown device, or CUDA without a GPU, fails now, naming the accepted ones
+        check_positive_int("reference", reference, minimum=2)
         self._prepared = None
+        self._reference = None
 
     @staticmethod
     def available() -> tuple[str, ...]:
@@ -178,7 +178,8 @@ class ZeroCost(Estimator):
         if self.name in ("params", "flops"):
             return f"zero-cost: {self.name} of the network ({self.channels} channels)"
         what = "data-free" if self.name == "synflow" else f"{self.batch_size} images"
-        return f"zero-cost: {self.name} at initialisation ({what}, {self.channels} channels)"
+        against = f", against {self.reference} reference cells" if self.name in _ranking.POPULATION_PROXIES else ""
+        return f"zero-cost: {self.name} at initialisation ({what}, {self.channels} channels{against})"
 
     # -- internals ------------------------------------------------------------------
     def _prepare(self):
@@ -206,10 +207,13 @@ class ZeroCost(Estimator):
             self._prepared = (device, inputs, targets, init_seed)
         return self._prepared
 
-    def _build(self, arch):
+    def _space(self):
         from ..spaces import CellSpace
 
-        space = CellSpace() if self.space is None else self.space
+        return CellSpace() if self.space is None else self.space
+
+    def _build(self, arch):
+        space = self._space()
         kwargs = {}
         params = inspect.signature(space.build).parameters
         for key in ("channels", "cells_per_stage"):
@@ -218,16 +222,20 @@ class ZeroCost(Estimator):
                 kwargs[key] = getattr(self, key)
         return space.build(arch, num_classes=self.data.num_classes, in_channels=self.data.in_channels, **kwargs)
 
-    def _compute(self, arch, names):
-        """(values, degenerate flags, params, batch size) for ``names`` on a freshly built network."""
+    def _names(self, names) -> list:
+        names = self.available() if names is None else ([names] if isinstance(names, str) else list(names))
+        names = list(dict.fromkeys(names))
+        for n in names:
+            check_choice("zero-cost proxy", n, PROXIES)
+        return names
+
+    def _network_values(self, arch, names):
+        """(values, degenerate flags, params, batch size) for network proxies ``names`` on a fresh network."""
         import torch
 
         from . import _proxies
 
         device, inputs, targets, init_seed = self._prepare()
-        names = list(dict.fromkeys(names))
-        for n in names:
-            check_choice("zero-cost proxy", n, PROXIES)
         fork = [device.index if device.index is not None else torch.cuda.current_device()] \
             if device.type == "cuda" else []
         with _SEEDED, torch.random.fork_rng(devices=fork):
@@ -249,12 +257,43 @@ class ZeroCost(Estimator):
                 raise
         return values, degenerate, params, int(inputs.shape[0])
 
+    def reference_archs(self) -> list:
+        """The reference sample the population proxies rank against: ``reference`` seeded draws from the space."""
+        if self._reference is None:
+            seeds = np.random.default_rng([self.seed, 1]).integers(2**31, size=self.reference)
+            space = self._space()
+            self._reference = ([space.sample(seed=int(s)) for s in seeds], {})
+        return list(self._reference[0])
+
+    def _reference_values(self, names) -> dict:
+        """name -> array over the reference sample, for network proxies ``names`` (each scored once)."""
+        archs = self.reference_archs()
+        cache = self._reference[1]
+        missing = [n for n in names if n not in cache]
+        if missing:
+            rows = [self._network_values(a, missing)[0] for a in archs]
+            for n in missing:
+                cache[n] = np.array([r[n] for r in rows], dtype=float)
+        return {n: cache[n] for n in names}
+
+    def _compute(self, arch, names):
+        """(values, degenerate flags, params, batch size) for ``names`` and the network proxies they build on."""
+        population = [n for n in names if n in _ranking.POPULATION_PROXIES]
+        ref = self._reference_values(_ranking.members(population)) if population else None
+        values, degenerate, params, n = self._network_values(arch, _ranking.members(names))
+        for name in population:
+            parts = _ranking.POPULATION_PROXIES[name]
+            v, d = _ranking.aggregate(name, {m: [values[m]] for m in parts}, {m: [degenerate[m]] for m in parts}, ref)
+            values[name], degenerate[name] = float(v[0]), bool(d[0])
+        return values, degenerate, params, n
+
     def scores(self, arch, names=None) -> dict:
         """Several proxies of ``arch``'s network at once, from shared passes.
 
         One network is built (the same one :meth:`evaluate` builds); the minibatch
-        proxies share one forward and one backward pass and ``synflow`` runs last.
-        Raises for a bad architecture or name (unlike :meth:`evaluate`).
+        proxies share one forward and one backward pass, ``meco`` and ``zico`` make
+        their own, ``synflow`` runs last; population proxies are ranked against the
+        reference sample. Raises for a bad architecture or name (unlike :meth:`evaluate`).
 
         Parameters
         ----------
@@ -267,9 +306,43 @@ class ZeroCost(Estimator):
             name -> score, in the order asked; degenerate networks get the floors
             described in the module docstring.
         """
-        names = self.available() if names is None else ([names] if isinstance(names, str) else list(names))
-        values, _, _, _ = self._compute(arch, names)
-        return values
+        names = self._names(names)
+        values = self._compute(arch, names)[0]
+        return {n: values[n] for n in names}
+
+    def scores_many(self, archs, names=None, *, population="reference") -> dict:
+        """Proxies of many architectures: name -> array over ``archs``, in the order asked.
+
+        Parameters
+        ----------
+        archs : sequence of Architecture
+        names : sequence of str or None
+            Proxies to compute; ``None`` means all of :meth:`available`.
+        population : {"reference", "batch"}
+            What the population proxies rank a candidate against: the reference sample
+            (the scores :meth:`scores` and :meth:`evaluate` give), or the other ``archs``
+            (the papers' definition over an evaluated set: a cell's score then depends on
+            the batch; needs at least 2 architectures). Other proxies are the same either way.
+
+        Raises for a bad architecture or name, like :meth:`scores`.
+        """
+        names = self._names(names)
+        check_choice("population", population, ("reference", "batch"))
+        archs = list(archs)
+        pop_names = [n for n in names if n in _ranking.POPULATION_PROXIES]
+        if population == "batch" and pop_names and len(archs) < 2:
+            raise InvalidArgumentError(f"population='batch' ranks the architectures among themselves and needs at "
+                                       f"least 2, got {len(archs)}; use population='reference' for one")
+        ref = None
+        if population == "reference" and pop_names:
+            ref = self._reference_values(_ranking.members(pop_names))
+        rows = [self._network_values(a, _ranking.members(names)) for a in archs]
+        values = {m: np.array([r[0][m] for r in rows], dtype=float) for m in _ranking.members(names)}
+        flags = {m: np.array([r[1][m] for r in rows], dtype=bool) for m in _ranking.members(names)}
+        out = {}
+        for name in names:
+            out[name] = _ranking.aggregate(name, values, flags, ref)[0] if name in pop_names else values[name]
+        return out
 
     def evaluate_one(self, arch, parent=None, fidelity=None) -> Result:
         start = time.perf_counter()
@@ -279,7 +352,36 @@ class ZeroCost(Estimator):
                    "degenerate": bool(degenerate[self.name])}
         if self.name == "flops":
             metrics["flops"] = int(values["flops"])
+        if self.name in _ranking.POPULATION_PROXIES:
+            metrics["reference"] = self.reference
+            metrics["members"] = {m: float(values[m]) for m in _ranking.POPULATION_PROXIES[self.name]}
         return Result(score=float(values[self.name]), cost=time.perf_counter() - start, metrics=metrics)
+
+
+def population_scores(name, values, degenerate=None, population=None):
+    """Population proxy ``name`` (``swap_reg``, ``vote``, ``ensemble``) from its members' scores.
+
+    For scores already computed (a benchmark's, a ProxyLab-style sample's):
+    ``values`` maps each member (``ZeroCost.scores`` names) to an array over the
+    candidates, ``degenerate`` (optional) their ``metrics["degenerate"]`` flags;
+    ``population`` maps each member to an array over the cells to rank against, or is
+    None to rank the candidates among themselves (what ``scores_many(...,
+    population="batch")`` gives). Returns an array over the candidates.
+
+    Examples
+    --------
+    >>> population_scores("ensemble", {"meco": [1, 2], "zico": [1, 2], "swap": [1, 2], "flops": [1, 2]})
+    array([-2.77258872,  0.        ])
+    """
+    check_choice("population proxy", name, _ranking.POPULATION_PROXIES)
+    parts = _ranking.POPULATION_PROXIES[name]
+    missing = [m for m in parts if m not in values or (population is not None and m not in population)]
+    if missing:
+        raise InvalidArgumentError(f"{name} is built on {', '.join(parts)}; missing scores of {', '.join(missing)}")
+    n = len(values[parts[0]])
+    flags = {m: np.zeros(n, dtype=bool) if degenerate is None or m not in degenerate else degenerate[m]
+             for m in parts}
+    return _ranking.aggregate(name, values, flags, population)[0]
 
 
 def _check_data(data):
