@@ -24,7 +24,7 @@ import json
 
 from .errors import JournalError
 
-__all__ = ["Params", "constructor_params", "defined_below", "describe", "most_derived", "rebuild"]
+__all__ = ["Params", "alias_hooks", "constructor_params", "describe", "rebuild"]
 
 
 def constructor_params(cls) -> list[str]:
@@ -111,26 +111,16 @@ def rebuild(description: dict, base: type, *args):
             from None
 
 
-def defined_below(obj, base: type, name: str):
-    """``obj``'s bound ``name`` if a subclass of ``base`` (not ``base`` itself) defines it, else None.
+def alias_hooks(cls, pairs) -> None:
+    """Give ``cls`` each hook of ``pairs`` (``(public, earlier)`` names) under both names.
 
-    How a base class offers a hook under two names (the public one and an earlier one):
-    each default implementation calls the other only when a subclass defines it.
+    A class that defines only one name of a pair gets the same function under the
+    other, so every caller (and every ``super()`` call, under either name) reaches the
+    most derived definition. Call it from ``__init_subclass__`` of the base class that
+    offers the hooks.
     """
-    for cls in type(obj).__mro__:
-        if cls is base:
-            return None
-        if name in cls.__dict__:
-            return getattr(obj, name)
-    return None
-
-
-def most_derived(obj, base: type, *names: str):
-    """The bound method among ``names`` that the most derived subclass of ``base`` defines, or None."""
-    for cls in type(obj).__mro__:
-        if cls is base:
-            return None
-        for name in names:
-            if name in cls.__dict__:
-                return getattr(obj, name)
-    return None
+    for public, earlier in pairs:
+        if earlier in cls.__dict__ and public not in cls.__dict__:
+            setattr(cls, public, cls.__dict__[earlier])
+        elif public in cls.__dict__ and earlier not in cls.__dict__:
+            setattr(cls, earlier, cls.__dict__[public])

@@ -16,7 +16,7 @@ from abc import ABC
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..params import Params, defined_below, most_derived
+from ..params import Params, alias_hooks
 
 __all__ = ["Result", "Estimator"]
 
@@ -133,38 +133,26 @@ class Estimator(Params, ABC):
     def evaluate_one(self, arch, parent=None, fidelity=None) -> Result:
         """The hook: judge one architecture (``parent``: what it was derived from; ``fidelity``:
         a per-candidate budget such as epochs). May raise."""
-        legacy = _defined_below(self, "_evaluate")
-        if legacy is None:
-            raise NotImplementedError(f"{type(self).__name__} must implement "
-                                      "evaluate_one(self, arch, parent=None, fidelity=None) -> Result")
-        return legacy(arch, parent=parent, fidelity=fidelity)
+        raise NotImplementedError(f"{type(self).__name__} must implement "
+                                  "evaluate_one(self, arch, parent=None, fidelity=None) -> Result")
 
     def evaluate_batch(self, archs: list, parents: list, fidelity=None) -> list:
         """The batching hook: one Result per architecture, in order (default: one by one)."""
-        legacy = _defined_below(self, "_evaluate_many")
-        if legacy is not None:
-            return legacy(archs, parents, fidelity)
         return [self.evaluate(a, parent=p, fidelity=fidelity) for a, p in zip(archs, parents)]
 
-    # the hooks' earlier names: a subclass may define either name, and super() calls of either reach the other
-    def _evaluate(self, arch, parent=None, fidelity=None) -> Result:
-        public = _defined_below(self, "evaluate_one")
-        if public is None:
-            raise NotImplementedError(f"{type(self).__name__} must implement "
-                                      "evaluate_one(self, arch, parent=None, fidelity=None) -> Result")
-        return public(arch, parent=parent, fidelity=fidelity)
+    # the hooks' earlier names: a subclass may define either name (alias_hooks gives it both)
+    _evaluate = evaluate_one
+    _evaluate_many = evaluate_batch
 
-    def _evaluate_many(self, archs, parents, fidelity=None) -> list:
-        public = _defined_below(self, "evaluate_batch")
-        if public is not None:
-            return public(archs, parents, fidelity)
-        return [self.evaluate(a, parent=p, fidelity=fidelity) for a, p in zip(archs, parents)]
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        alias_hooks(cls, [("evaluate_one", "_evaluate"), ("evaluate_batch", "_evaluate_many")])
 
     def evaluate(self, arch, *, parent=None, fidelity=None) -> Result:
         """Judge one architecture; failures come back as ``Result.failed``, never raised."""
         start = time.perf_counter()
         try:
-            result = _most_derived(self, "evaluate_one", "_evaluate")(arch, parent=parent, fidelity=fidelity)
+            result = self.evaluate_one(arch, parent=parent, fidelity=fidelity)
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as err:  # a failing candidate is recorded, the search goes on
@@ -179,17 +167,8 @@ class Estimator(Params, ABC):
             from ..errors import InvalidArgumentError
 
             raise InvalidArgumentError(f"parents must have one entry per arch ({len(archs)}), got {len(parents)}")
-        results = list(_most_derived(self, "evaluate_batch", "_evaluate_many")(archs, parents, fidelity))
+        results = list(self.evaluate_batch(archs, parents, fidelity))
         if len(results) != len(archs):
             return [Result.failed(f"{type(self).__name__}.evaluate_many gave {len(results)} results for "
                                   f"{len(archs)} architectures")] * len(archs)
         return [Result.validated(r) for r in results]
-
-
-def _defined_below(estimator, name: str):
-    return defined_below(estimator, Estimator, name)
-
-
-def _most_derived(estimator, public: str, legacy: str):
-    """The hook the most derived class defines, under its public or its earlier name."""
-    return most_derived(estimator, Estimator, public, legacy) or getattr(estimator, public)

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from ..errors import InvalidArchitectureError, InvalidArgumentError, SpaceTooLargeError, UnknownNameError
-from ..params import defined_below, most_derived
+from ..params import alias_hooks
 from ..validation import make_rng
 
 __all__ = ["Architecture", "Decision", "Space", "count_text"]
@@ -210,30 +210,27 @@ class Space(ABC):
         decisions = self.decisions
         return (len(values) == len(decisions)
                 and all(v in d.choices for v, d in zip(values, decisions))
-                and self._rule(values))
+                and self.is_valid(values))
 
     def is_valid(self, values: tuple) -> bool:
         """The hook: whether a full decision tuple is a member (override to exclude some; default: all are).
 
         Every derived method (``len``, ``enumerate``, ``index``, ``sample``, ``neighbors``,
-        ``in``) honours it. (``_valid``, the hook's earlier name, still works.)
+        ``in``) honours it. (``_valid``, the hook's earlier name, still works: a subclass
+        may define either name.)
         """
-        legacy = _defined_below(self, "_valid")
-        return True if legacy is None else bool(legacy(values))
+        return True
 
-    def _valid(self, values: tuple) -> bool:  # the hook's earlier name; super() calls reach is_valid
-        public = _defined_below(self, "is_valid")
-        return True if public is None else bool(public(values))
+    _valid = is_valid  # the hook's earlier name
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        alias_hooks(cls, [("is_valid", "_valid")])
 
     @property
     def restricted(self) -> bool:
         """Whether the space excludes some decision tuples (a subclass defines ``is_valid``)."""
-        return _defined_below(self, "is_valid") is not None or _defined_below(self, "_valid") is not None
-
-    def _rule(self, values: tuple) -> bool:
-        """The validity rule as the most derived class defines it (``is_valid`` or ``_valid``)."""
-        rule = most_derived(self, Space, "is_valid", "_valid")
-        return True if rule is None else bool(rule(values))
+        return type(self).is_valid is not Space.is_valid
 
     @property
     def size(self) -> int:
@@ -255,7 +252,7 @@ class Space(ABC):
     def enumerate(self) -> Iterator[Architecture]:
         """Every member, in index order."""
         for values in itertools.product(*(d.choices for d in self.decisions)):
-            if self._rule(values):
+            if self.is_valid(values):
                 yield self.from_decisions(values)
 
     def index(self, arch: Architecture) -> int:
@@ -290,7 +287,7 @@ class Space(ABC):
         rng = make_rng("seed", seed)
         while True:
             values = tuple(d.choices[rng.integers(len(d.choices))] for d in self.decisions)
-            if self._rule(values):
+            if self.is_valid(values):
                 return self.from_decisions(values)
 
     def neighbors(self, arch: Architecture) -> list[Architecture]:
@@ -302,7 +299,7 @@ class Space(ABC):
                 if c == values[k]:
                     continue
                 cand = tuple(values[:k] + [c] + values[k + 1:])
-                if self._rule(cand):
+                if self.is_valid(cand):
                     out.append(self.from_decisions(cand))
         return out
 
@@ -367,9 +364,6 @@ class Space(ABC):
         return self._check_member(arch)
 
 
-
-def _defined_below(space, name: str):
-    return defined_below(space, Space, name)
 
 _CLASSES: dict = {}  # (space type, repr) -> (class_of, representatives)
 _CLASSES_LOCK = threading.Lock()
