@@ -35,6 +35,7 @@ from .errors import (
     NasvizError,
     ShapeError,
     UnknownNameError,
+    _listing,
     check_choice,
     check_positive_int,
 )
@@ -53,10 +54,6 @@ __all__ = [
 ]
 
 _GENERATOR_TYPES = (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)
-
-
-def _listing(accepted) -> str:
-    return ", ".join(repr(a) for a in accepted)
 
 
 def _is_bool(value) -> bool:
