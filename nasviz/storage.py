@@ -478,6 +478,13 @@ def result_of(row: dict) -> Result:
                   error=row["error"])
 
 
+def trial_of(row: dict, arch, parent) -> Trial:
+    """The :class:`~nasviz.Trial` of a finished trial row, with its architecture and parent as given
+    (rebuilt from the row's strings by the caller's space, or the strings themselves)."""
+    return Trial(row["number"], arch, result_of(row), parent=parent, fidelity=row["fidelity"],
+                 started=row["started"], finished=row["finished"], worker=row["worker"], attempts=row["attempts"])
+
+
 def rebuild_space(meta: dict):
     """The journaled space, rebuilt from its class and keyword arguments."""
     from .spaces.base import Space
@@ -511,10 +518,8 @@ def read_trials(path, space=None) -> dict:
             if row["status"] not in ("ok", "failed"):
                 continue
             try:
-                trials.append(Trial(row["number"], parse(row["arch"]), result_of(row),
-                                    parent=None if row["parent"] is None else parse(row["parent"]),
-                                    fidelity=row["fidelity"], started=row["started"], finished=row["finished"],
-                                    worker=row["worker"], attempts=row["attempts"]))
+                parent = None if row["parent"] is None else parse(row["parent"])
+                trials.append(trial_of(row, parse(row["arch"]), parent))
             except NasvizError as err:
                 raise JournalError(f"journal {j.name!r}: trial {row['number']} holds an architecture the space "
                                    f"does not accept ({err}); pass the space it was searched in") from None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidArgumentError, NasvizError
-from ..storage import Journal, JournalError, rebuild, rebuild_space, result_of, to_json
+from ..storage import Journal, JournalError, rebuild, rebuild_space, result_of, to_json, trial_of
 from ..strategies.base import Strategy, StrategyError
 from ..trial import Trial
 
@@ -204,9 +204,7 @@ def _state_of(rows: dict, events: list, space) -> SearchState:
         state.attempts[number] = row["attempts"]
         key = key_of(row["arch"], row["fidelity"])
         if row["status"] in ("ok", "failed"):
-            state.trials[number] = Trial(number, arch, result_of(row), parent=parent, fidelity=row["fidelity"],
-                                         started=row["started"], finished=row["finished"], worker=row["worker"],
-                                         attempts=row["attempts"])
+            state.trials[number] = trial_of(row, arch, parent)
             state.done[key] = number
         else:
             state.open[key] = number
