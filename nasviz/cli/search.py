@@ -196,7 +196,8 @@ def run_search(args) -> int:
     if problem:
         return _search_usage_error(args, problem)
     space = _search_space(args)
-    if args.resume and args.storage and _holds_run(args.storage):
+    holds_run = bool(args.storage) and _holds_run(args.storage)
+    if args.resume and holds_run:
         clash = _resume_clash(args)
         if clash:
             return _search_usage_error(args, clash)
@@ -205,7 +206,7 @@ def run_search(args) -> int:
     estimator = _search_estimator(args, space)
     client, executor, workers = _dask_executor(args)
     try:
-        search = _make_search(args, space, estimator, executor, workers)
+        search = _make_search(args, space, estimator, executor, workers, holds_run)
         history = search.run(progress=not args.quiet)
     finally:
         if client is not None:
@@ -259,13 +260,13 @@ def _dask_executor(args):
     return client, client.get_executor(), workers
 
 
-def _make_search(args, space, estimator, executor, workers):
+def _make_search(args, space, estimator, executor, workers, holds_run: bool):
     from ..search import Search
 
-    if args.resume and _holds_run(args.storage):
+    if args.resume and holds_run:
         return Search.resume(args.storage, estimator=estimator, budget=args.budget, workers=workers,
                              executor=executor)
-    if args.storage and _holds_run(args.storage):
+    if holds_run:
         raise InvalidArgumentError(f"--storage {args.storage!r} already holds a search: add --resume to "
                                    "continue it, or choose another path")
     from ..strategies import get
