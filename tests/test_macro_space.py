@@ -479,3 +479,289 @@ def test_a_space_pickles_after_its_decisions_were_read():
         again = pickle.loads(pickle.dumps(space))
         assert again == space and again.decisions == space.decisions
         assert again.sample(seed=3) == space.sample(seed=3)
+
+
+# -- hidden fully connected layers (the head) ------------------------------------------------
+
+def head_space(**kwargs):
+    """A tiny space with a head: 2 layers of few choices, then 0..2 hidden layers of 8 or 16 units."""
+    return small_space(ops=("conv", "max_pool", "identity"), filters=(4,), activations=("relu",),
+                       max_fc_layers=2, fc_units=(8, 16), **kwargs)
+
+
+def chains_only():
+    """``head_space()``'s chains without a head."""
+    return small_space(ops=("conv", "max_pool", "identity"), filters=(4,), activations=("relu",))
+
+
+REFERENCE_HEADS = [(), (8,), (16,), (8, 8), (8, 16), (16, 8), (16, 16)]
+
+
+def test_head_count_equals_brute_force():
+    sp, plain = head_space(), chains_only()
+    archs = list(sp.enumerate())
+    assert len(set(archs)) == len(archs) == len(sp) == sp.size
+    assert {(a.layers, a.fc) for a in archs} == {(c, h) for c in reference_chains(sp) for h in REFERENCE_HEADS}
+    assert len(sp) == 7 * len(reference_chains(sp)) == 7 * len(plain) and 100 < len(sp) < 2000
+    assert sp.count_by_depth() == {d: 7 * n for d, n in plain.count_by_depth().items()}
+    assert Counter(a.depth for a in archs) == sp.count_by_depth()
+    assert sum(sp.count_by_depth().values()) == len(sp)
+    assert sp.count_by_depth(up_to=3)[3] == 7 * plain.count_by_depth(up_to=3)[3]
+    # the generic view over every decision tuple (units beyond the fc depth included) gives the same set
+    via_decisions = {sp.from_decisions(v) for v in itertools.product(*(d.choices for d in sp.decisions))
+                     if sp.is_valid(v)}
+    assert via_decisions == set(archs)
+
+
+def test_head_index_and_getitem_round_trip_over_every_member():
+    sp = head_space()
+    archs = list(sp.enumerate())
+    assert all(sp.index(a) == i for i, a in enumerate(archs))
+    assert all(sp[i] == a for i, a in enumerate(archs))
+    assert sp[-1] == archs[-1] and sp[-1].fc == (16, 16)
+    # the head is the fastest-varying digit: seven heads per chain, in order
+    assert [a.fc for a in archs[:8]] == REFERENCE_HEADS + [()]
+    assert len({a.layers for a in archs[:7]}) == 1 and archs[7].layers != archs[0].layers
+    with pytest.raises(InvalidArgumentError, match=str(len(sp))):
+        sp[len(sp)]
+
+
+def test_head_index_of_a_large_space_without_enumerating():
+    sp = nv.MacroSpace(max_fc_layers=3, fc_units=(16, 32, 64))
+    assert len(sp) == len(nv.MacroSpace()) * (1 + 3 + 9 + 27)
+    rng = np.random.default_rng(0)
+    n = len(sp)
+    for i in [0, 1, 39, 40, n - 1] + [int(x) for x in rng.integers(n, size=40)]:
+        assert sp.index(sp[i]) == i
+    assert sp[n - 1].fc == (64, 64, 64) and sp[39].fc == (64, 64, 64) and sp[40].fc == ()
+
+
+def test_head_sample_is_seeded_and_uniform():
+    sp = head_space()
+    assert sp.sample(seed=4) == sp.sample(seed=4) and sp.sample(seed=4) in sp
+    draws = [sp.sample(seed=s) for s in range(3000)]
+    share = Counter(len(a.fc) for a in draws)
+    for d, expected in [(0, 1 / 7), (1, 2 / 7), (2, 4 / 7)]:
+        assert abs(share[d] / len(draws) - expected) < 0.04
+
+
+def test_head_string_round_trip():
+    sp = head_space()
+    a = sp.from_string("conv(4,k3,s1,relu,d0.0) > max_pool(k1,s2) | fc(8) > fc(16)")
+    assert a.fc == (8, 16) and a.depth == 2
+    assert str(a) == "conv(4,k3,s1,relu,d0.0) > max_pool(k1,s2) | fc(8) > fc(16)"
+    assert repr(a) == f"MacroArchitecture('{a}')"
+    for arch in sp.enumerate():
+        assert sp.from_string(str(arch)) == arch
+        assert sp.canonical(str(arch)) == str(arch) == sp.canonical(arch)
+    assert str(sp.from_string("identity")) == "identity" and sp.from_string("identity").fc == ()
+    messy = "conv(relu,d0,4,s1,k3)>max_pool(4,k1,s2) |fc( 8 )>  fc(16) "
+    assert sp.from_string(messy) == a and sp.canonical(messy) == str(a)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("identity |", "nothing after '|'"),
+    ("identity | ", "fc(units) joined by ' > '"),
+    ("identity | fc(12)", "unknown fc units 12 in fc layer 1 of 'identity | fc(12)'; accepted: 8, 16"),
+    ("identity | fc(8) > fc(32)", "unknown fc units 32 in fc layer 2"),
+    ("identity | fc8", "malformed fully connected layer 'fc8'"),
+    ("identity | dense(8)", "malformed fully connected layer 'dense(8)'"),
+    ("identity | fc(8) > > fc(8)", "malformed fully connected layer ''"),
+    ("identity | fc(-8)", "malformed fully connected layer 'fc(-8)'"),
+    ("identity | fc(8) | fc(8)", "malformed fully connected layer 'fc(8) | fc(8)'"),
+    ("identity | fc(8) > fc(8) > fc(8)",
+     "'identity | fc(8) > fc(8) > fc(8)' has 3 fully connected layers; this space allows 0..2 (max_fc_layers)"),
+    ("| fc(8)", "malformed layer ''"),
+    ("lstm(4) | fc(8)", "unknown op 'lstm'"),
+])
+def test_bad_head_strings_name_the_problem(text, fragment):
+    with pytest.raises(InvalidArchitectureError) as info:
+        head_space().from_string(text)
+    assert fragment in str(info.value)
+
+
+def test_a_head_in_a_space_without_one(space):
+    with pytest.raises(InvalidArchitectureError, match=r"max_fc_layers=0"):
+        space.from_string("conv(16,k3,s1,relu,d0.0) | fc(32)")
+    a = head_space().from_string("identity | fc(8)")
+    assert a not in small_space() and a not in nv.MacroSpace()
+    assert a not in small_space(max_fc_layers=2, fc_units=(16, 32))  # 8 units are not offered
+    assert head_space().from_string("identity") not in small_space()  # decisions of another layout
+
+
+def test_head_decisions():
+    sp = head_space()
+    names = [d.name for d in sp.decisions]
+    assert len(names) == 1 + 6 * 2 + 1 + 2
+    assert names[-3:] == ["fc depth", "fc 1 units", "fc 2 units"]
+    assert sp.decisions[-3].choices == (0, 1, 2) and sp.decisions[-1].choices == (8, 16)
+    assert [d.name for d in small_space().decisions] == names[:-3]  # no head: the layout of today
+    for arch in sp.enumerate():
+        assert sp.from_decisions(arch.decisions) == arch == sp.from_json(arch.to_json())
+        assert sp.to_decisions(arch) == arch.decisions
+    a = sp.from_string("identity | fc(16)")
+    assert a.decisions[-3:] == (1, 16, 8)  # the unused slot holds the first choice
+    chain = [1, "identity", None, None, None, None, None] + [None] * 6
+    # units beyond the fc depth are ignored, whatever valid choice (or None) they hold
+    assert sp.from_decisions(chain + [1, 16, None]) == sp.from_decisions(chain + [1, 16, 16]) == a
+    assert sp.from_decisions(chain + [1, np.int64(16)]) == a                 # short head
+    assert sp.from_decisions(chain[:7] + [1, 16]) == a                       # short chain, short head
+    assert sp.from_decisions(chain[:7] + [0, None, None]) == sp.from_string("identity")
+    assert type(sp.from_decisions(chain + [1, np.int64(16), None]).fc[0]) is int
+    # a walker choosing each decision independently always gets a member
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        arch = sp.from_decisions([d.choices[rng.integers(len(d.choices))] for d in sp.decisions])
+        assert arch in sp
+
+
+@pytest.mark.parametrize("values, fragment", [
+    ([1, "identity"] + [None] * 11 + [3, 8, 8], "unknown fc depth 3; accepted: 0..2"),
+    ([1, "identity"] + [None] * 11 + [True, 8, 8], "unknown fc depth True"),
+    ([1, "identity"] + [None] * 11 + [1, 12, 8], "unknown fc units 12 in fc layer 1; accepted: 8, 16"),
+    ([1, "identity"] + [None] * 11 + [1, 8, 32], "unknown fc units 32 in fc layer 2"),
+    ([1, "identity"] + [None] * 11 + [2, 8], "expected 3 head decisions (fc depth, then the units of each of 2"),
+    ([1, "identity"] + [None] * 11 + [0, 8], "or 1 for fc depth 0; got 2"),
+    ([1, "identity"] + [None] * 11, "expected 16 decisions"),
+    ([1, "identity"] + [None] * 5, "then fc depth and the units of each of 2 fully connected layers"),
+    ([3] + [None] * 15, "unknown depth 3; accepted: 1..2"),
+])
+def test_bad_head_decisions(values, fragment):
+    with pytest.raises(InvalidArchitectureError) as info:
+        head_space().from_decisions(values)
+    assert fragment in str(info.value)
+    assert not head_space().is_valid(tuple(values))
+
+
+def test_head_encode():
+    sp = head_space()
+    plain = chains_only()
+    base = len(plain.encode(plain.from_string("identity")))
+    assert base == 2 + 2 * (3 + 1 + 2 + 2 + 1 + 1)
+    v = sp.encode(sp.from_string("identity | fc(16) > fc(8)"))
+    assert v.shape == (base + 3 + 2 * 2,) and v.dtype == np.float32
+    assert v[base:].tolist() == [0, 0, 1, 0, 1, 1, 0]  # fc depth 2; slot 1: 16 units, slot 2: 8
+    assert (v[:base] == plain.encode(plain.from_string("identity"))).all()
+    assert sp.encode(sp.from_string("identity"))[base:].tolist() == [1, 0, 0, 0, 0, 0, 0]
+    codes = {sp.encode(a).tobytes() for a in sp.enumerate()}
+    assert len(codes) == len(sp)
+
+
+def test_head_neighbors_and_mutate_stay_in_the_space():
+    sp = head_space()
+    a = sp.from_string("conv(4,k3,s1,relu,d0.0) | fc(8)")
+    nbrs = sp.neighbors(a)
+    assert len(nbrs) == len(set(nbrs)) and a not in nbrs and all(n in sp for n in nbrs)
+    # the chain's moves keep the head; the head's moves (last) keep the chain
+    heads = [n for n in nbrs if n.layers == a.layers]
+    assert [n.fc for n in heads] == [(16,), (), (8, 8), (8, 16)] and nbrs[-4:] == heads
+    assert all(n.fc == (8,) for n in nbrs if n.layers != a.layers)
+    assert [n.fc for n in sp.neighbors(sp.from_string("identity | fc(16) > fc(8)")) if n.depth == 1
+            and n.ops == ("identity",)] == [(8, 8), (16, 16), (16,)]
+    for arch in list(sp.enumerate())[::13]:
+        assert all(n in sp and n != arch for n in sp.neighbors(arch))
+    kinds = Counter()
+    for s in range(80):
+        m = sp.mutate(a, seed=s)
+        assert m in sp and m != a and m in nbrs
+        kinds["head" if m.layers == a.layers else "chain"] += 1
+    assert kinds["head"] > 8 and kinds["chain"] > 30  # one kind of move in four is the head's
+    assert sp.mutate(a, seed=3) == sp.mutate(a, seed=3)
+
+
+def test_head_build_shape_and_counts():
+    torch = pytest.importorskip("torch")
+    sp = nv.MacroSpace(max_fc_layers=2, fc_units=(8, 16))
+    a = sp.from_string("conv(8,k3,s1,relu,d0.0) > max_pool(k3,s2) | fc(16) > fc(8)")
+    net = sp.build(a)
+    assert net(torch.zeros(3, 1, 8, 8)).shape == (3, 10)
+    # conv 9*8 + BN 16; fc 8*16 + 16, fc 16*8 + 8; linear 8*10 + 10
+    assert nv.count_params(net) == 72 + 16 + (128 + 16) + (128 + 8) + 90
+    plain = sp.build(sp.from_string("conv(8,k3,s1,relu,d0.0) > max_pool(k3,s2)"))
+    assert nv.count_params(plain) == 72 + 16 + 90
+    # a multiply-add is 2 FLOPs: the hidden layers add 2 * (8*16 + 16*8); the classifier is 8 -> 10 in both
+    assert nv.count_flops(net, (1, 8, 8)) - nv.count_flops(plain, (1, 8, 8)) == 2 * (8 * 16 + 16 * 8)
+    assert [type(m).__name__ for m in net.fc] == ["Linear", "ReLU", "Linear", "ReLU"]
+    assert len(plain.fc) == 0
+    seen = []
+    hooks = [m.register_forward_hook(lambda mod, inp, out: seen.append(tuple(out.shape[1:])))
+             for m in (net.pool, net.fc[1], net.fc[3])]
+    with torch.no_grad():
+        net(torch.zeros(1, 1, 8, 8))
+    for h in hooks:
+        h.remove()
+    assert [seen[0][:1]] + seen[1:] == list(a.head_shapes)
+    assert sp.build(a, num_classes=3, in_channels=2)(torch.zeros(2, 2, 8, 8)).shape == (2, 3)
+
+
+def test_head_networkx_and_drawing():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    sp = nv.MacroSpace(max_fc_layers=2)
+    a = sp.from_string("conv(16,k3,s2,relu,d0.0) > max_pool(k3,s2) | fc(64) > fc(32)")
+    g = a.to_networkx()
+    assert [g.nodes[n]["kind"] for n in g.nodes] == ["input", "layer", "layer", "pool", "fc", "fc", "head"]
+    assert (g.nodes[4]["op"], g.nodes[4]["units"], g.nodes[4]["label"]) == ("fc", 64, "fc 64\nrelu")
+    assert g.nodes[6]["label"] == "linear 10"
+    assert [g.edges[i, i + 1]["shape"] for i in range(6)] == [
+        (1, 8, 8), (16, 4, 4), (16, 2, 2), (16,), (64,), (32,)]
+    ax = Figure().add_subplot()
+    assert nv.draw(a, ax=ax) is ax
+    titles = [t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("box title ")]
+    assert titles == ["input", "conv 16", "max_pool", "avg pool", "fc 64", "fc 32", "linear 10"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["conv", "max_pool", "fc"]
+    plain = Figure().add_subplot()
+    nv.draw(sp.from_string("sep_conv(8,k3,s1,relu,d0.0) | fc(64)"), ax=plain, labels=False)
+    texts = {t.get_gid(): t.get_text() for t in plain.texts}
+    assert texts["box title 3"] == "fc 64" and "box text 3" not in texts  # settings hidden, as for layers
+    # fc has one colour in every drawing, whatever other ops are drawn
+    faces = [{p.get_gid(): p.get_edgecolor() for p in x.patches}["box 4" if x is ax else "box 3"] for x in (ax, plain)]
+    assert faces[0] == faces[1]
+
+
+def test_head_immutable_hashable_pickle():
+    sp = head_space()
+    a, b = sp.from_string("identity | fc(8) > fc(16)"), sp.from_string("identity|fc(8)>fc(16)")
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert a != sp.from_string("identity | fc(8)") != sp.from_string("identity")
+    assert pickle.loads(pickle.dumps(a)) == a and pickle.loads(pickle.dumps(a)).fc == (8, 16)
+    with pytest.raises(AttributeError):
+        a.fc = ()
+    again = pickle.loads(pickle.dumps(sp))
+    assert again == sp and again.sample(seed=2) == sp.sample(seed=2)
+
+
+def test_head_constructor_stores_arguments_and_repr():
+    units = [16, 8]
+    sp = nv.MacroSpace(max_layers=2, max_fc_layers=1, fc_units=units)
+    assert sp.fc_units is units and sp.max_fc_layers == 1
+    assert repr(sp) == "MacroSpace(max_layers=2, max_fc_layers=1, fc_units=(16, 8))"
+    assert sp == nv.MacroSpace(max_layers=2, max_fc_layers=1, fc_units=(16, 8)) != nv.MacroSpace(max_layers=2)
+    assert sp != nv.MacroSpace(max_layers=2, max_fc_layers=2, fc_units=(16, 8))
+    assert repr(nv.MacroSpace(max_fc_layers=0)) == "MacroSpace()" == repr(nv.MacroSpace(fc_units=[32, 64]))
+    assert nv.MacroSpace(max_fc_layers=4).decisions[-1].name == "fc 4 units"
+
+
+@pytest.mark.parametrize("kwargs, error, fragment", [
+    ({"max_fc_layers": -1}, InvalidArgumentError,
+     "max_fc_layers must be an integer >= 0, got -1 (accepted: integers 0..4)"),
+    ({"max_fc_layers": 5}, InvalidArgumentError, "max_fc_layers must be at most 4, got 5"),
+    ({"max_fc_layers": "2"}, InvalidArgumentError, "got '2'"),
+    ({"max_fc_layers": True}, InvalidArgumentError, "got True"),
+    ({"max_fc_layers": 1.5}, InvalidArgumentError, "got 1.5"),
+    ({"fc_units": ()}, InvalidArgumentError, "fc_units must offer at least one choice"),
+    ({"fc_units": (32, 32)}, InvalidArgumentError, "fc_units must be distinct, got (32, 32)"),
+    ({"fc_units": (32, 0)}, InvalidArgumentError, "each of fc_units must be an integer >= 1, got 0"),
+    ({"fc_units": (32, 2.5)}, InvalidArgumentError, "got 2.5"),
+    ({"fc_units": "64"}, InvalidArgumentError, "the string '64'"),
+    ({"fc_units": None}, InvalidArgumentError, "got None"),
+    ({"fc_units": 64}, InvalidArgumentError, "got 64"),
+])
+def test_bad_head_arguments(kwargs, error, fragment):
+    with pytest.raises(error) as info:
+        nv.MacroSpace(**kwargs)
+    assert fragment in str(info.value)
+    assert isinstance(info.value, NasvizError)

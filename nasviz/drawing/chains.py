@@ -1,6 +1,10 @@
 """Drawing layer chains: a left-to-right chain of boxes, one per layer, with each
 layer's settings in its box and the tensor shape on each arrow.
 
+A chain's head is drawn as boxes too: one ``avg pool / linear`` box, or, when the
+architecture has hidden fully connected layers, an ``avg pool`` box, one ``fc <units>``
+box per hidden layer (its own colour, ``fc`` in the legend) and a ``linear`` box.
+
 The positions come from :func:`~nasviz.drawing.layout.macro_layout`; :func:`draw_chain`
 draws them on an Axes. :func:`nasviz.draw` calls it for any architecture whose graph
 nodes carry ``kind`` (such as :class:`~nasviz.spaces.MacroArchitecture`).
@@ -16,6 +20,10 @@ Examples
 >>> ax = draw_chain(nv.MacroSpace().sample(seed=0), ax)
 >>> ax.texts[0].get_text()
 'input'
+>>> space = nv.MacroSpace(max_fc_layers=2)
+>>> ax = draw_chain(space.from_string("conv(16,k3,s2,relu,d0.0) | fc(64) > fc(32)"), ax)
+>>> [t.get_text() for t in ax.texts if t.get_gid().startswith("box title")][-4:]
+['avg pool', 'fc 64', 'fc 32', 'linear 10']
 >>> plt.close(fig)
 """
 
@@ -23,9 +31,14 @@ from __future__ import annotations
 
 from ._axes import add_legend, pt_per_unit
 from .layout import LINE_H, macro_extent, macro_layout
-from .styles import SOLID, clamp, op_order, op_styles, tint
+from .styles import ORANGE, SOLID, clamp, op_order, op_styles, tint
 
 __all__ = ["draw_chain"]
+
+#: The style of hidden fully connected layers (op ``"fc"``), the same in every drawing.
+FC_STYLE = (ORANGE, SOLID)
+# box kinds whose settings ``labels=False`` hides (the first line, the op, stays)
+_SETTING_KINDS = ("layer", "fc")
 
 
 def _draw_boxes(ax, boxes, styles, *, fontsize, labels, highlight, notes):
@@ -39,7 +52,7 @@ def _draw_boxes(ax, boxes, styles, *, fontsize, labels, highlight, notes):
             face, edge, style = "#E6E6E6", "#444444", SOLID
         ax.add_patch(_box_patch(b, face, "#000000" if hot else edge, SOLID if hot else style,
                                 linewidth=3.0 if hot else 1.6, alpha=0.35 if faded else 1.0))
-        lines = b.text.split("\n") if labels or b.kind != "layer" else b.text.split("\n")[:1]
+        lines = b.text.split("\n") if labels or b.kind not in _SETTING_KINDS else b.text.split("\n")[:1]
         top = b.y + (len(lines) - 1) * LINE_H / 2 * fontsize / 8
         alpha = 0.4 if faded else 1.0
         ax.text(b.x, top, lines[0], ha="center", va="center", fontsize=fontsize, fontweight="bold",
@@ -98,6 +111,8 @@ def draw_chain(arch, ax, *, labels=True, legend=True, colors=None, highlight=Non
     ax.set_axis_off()
     fontsize = clamp(8.0 * pt_per_unit(ax) / 72.0, 4.0, 10.0)
     styles = op_styles([b.op for b in boxes if b.op], colors)
+    if "fc" in styles:  # not one of the space's ops, yet one colour wherever it is drawn
+        styles["fc"] = ((colors or {}).get("fc", FC_STYLE[0]), FC_STYLE[1])
     _draw_boxes(ax, boxes, styles, fontsize=fontsize, labels=labels, highlight=highlight, notes=notes)
     _draw_arrows(ax, arrows, fontsize=fontsize)
     if legend:

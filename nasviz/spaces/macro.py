@@ -1,8 +1,8 @@
 """The layer-chain ("macro") search space: the type and number of layers.
 
 A member is a chain of 1..``max_layers`` layers followed by a classifier head
-(global average pooling + linear). Each layer has an operation and the settings
-that apply to it:
+(global average pooling, 0..``max_fc_layers`` hidden fully connected layers, a linear
+classifier). Each layer of the chain has an operation and the settings that apply to it:
 
 ============  =========  ======  ======  ==========  =======
 op            filters    kernel  stride  activation  dropout
@@ -14,10 +14,17 @@ avg_pool      (keeps C)  yes     yes     --          --
 identity      --         --      --      --          --
 ============  =========  ======  ======  ==========  =======
 
+Each hidden fully connected layer of the head is ``Linear(units) -> ReLU``, its
+``units`` one of ``fc_units`` (a fixed ReLU, no dropout: the head's only setting is its
+width). There are none by default (``max_fc_layers=0``): the head is then pooling and
+classifier only, and everything below reads as if the head did not exist.
+
 Settings that do not apply are not part of the architecture (they are ``None`` in
-its :class:`MacroLayer` records), so they never create duplicates: ``len(space)`` is
-the exact number of distinct chains, computed by dynamic programming over feature-map
-sizes, never by enumerating.
+its :class:`MacroLayer` records), so they never create duplicates: the number of
+distinct chains is exact, computed by dynamic programming over feature-map sizes, never
+by enumerating. The hidden layers see a vector of features, never a feature map, so
+every chain takes every head: ``len(space)`` is the number of chains times the number
+of heads, ``sum(len(fc_units) ** d for d in 0..max_fc_layers)`` (1 by default).
 
 **Feasibility.** Every layer pads by ``(kernel - 1) // 2``, so an odd kernel with
 stride ``s`` maps a side of ``n`` pixels to ``ceil(n / s)``. A layer is *feasible* when
@@ -47,29 +54,41 @@ from ..errors import (
 )
 from ..validation import make_rng
 from .base import Decision, Space
-from .macro_choices import LayerChoices, check_layer_choices
-from .macro_counting import ChainCounts, randbelow
-from .macro_decisions import chain_decisions, decision_list, layers_from_decisions, onehot
+from .macro_choices import HeadChoices, LayerChoices, check_head_choices, check_layer_choices
+from .macro_counting import ChainCounts, HeadCounts, randbelow
+from .macro_decisions import (
+    chain_decisions,
+    decision_list,
+    head_decision_list,
+    head_decisions,
+    head_from_decisions,
+    head_onehot,
+    layers_from_decisions,
+    onehot,
+    split_head,
+)
 from .macro_layers import (
     ACTIVATIONS,
     LAYER_FIELDS,
     MACRO_OPS,
+    MAX_FC_LAYERS,
     MAX_LAYERS,
     MacroArchitecture,
     MacroLayer,
     _rebuild,  # noqa: F401 - architectures pickled before the split name nasviz.spaces.macro._rebuild
     layer_label,
 )
-from .macro_moves import chain_moves
-from .macro_strings import parse_layer
+from .macro_moves import chain_moves, head_moves
+from .macro_strings import parse_head, parse_layer
 
-__all__ = ["ACTIVATIONS", "LAYER_FIELDS", "MACRO_OPS", "MAX_LAYERS", "MacroArchitecture", "MacroLayer", "MacroSpace",
-           "layer_label"]
+__all__ = ["ACTIVATIONS", "LAYER_FIELDS", "MACRO_OPS", "MAX_FC_LAYERS", "MAX_LAYERS", "MacroArchitecture",
+           "MacroLayer", "MacroSpace", "layer_label"]
 
 
 class MacroSpace(Space):
     """Chains of 1..``max_layers`` layers (op, filters, kernel, stride, activation,
-    dropout), then global average pooling and a linear classifier.
+    dropout), then global average pooling, 0..``max_fc_layers`` hidden fully connected
+    layers (units) and a linear classifier.
 
     Parameters
     ----------
@@ -93,14 +112,35 @@ class MacroSpace(Space):
         module docstring) and is ``build``'s default for ``in_channels``.
     num_classes : int
         ``build``'s default number of outputs.
+    max_fc_layers : int
+        The most hidden fully connected layers after the pooling,
+        ``0 <= max_fc_layers <= 4`` (:data:`MAX_FC_LAYERS`); heads of every depth
+        ``0..max_fc_layers`` are members. ``0`` (the default): no hidden layers.
+    fc_units : sequence of int
+        Units of each hidden fully connected layer (``Linear(units) -> ReLU``).
 
     Notes
     -----
     The decisions (for strategies that walk them) are ``depth`` followed by six per
     layer for all ``max_layers`` layers; :meth:`from_decisions` ignores the settings
     that do not apply and the layers beyond the depth, and repairs infeasible choices.
+    With ``max_fc_layers > 0`` the head's decisions follow: ``fc depth``
+    (``0..max_fc_layers``), then ``fc i units`` for each of the ``max_fc_layers`` slots
+    (slots beyond the fc depth are ignored).
+
     Members are ordered by depth, then layer by layer in the order of the choices
-    above; ``index`` and ``space[i]`` follow that order without enumerating.
+    above, then by head (the fastest-varying digit: fc depth, then layer by layer in
+    ``fc_units`` order); ``index`` and ``space[i]`` follow that order without
+    enumerating. :meth:`count_by_depth` counts by the depth of the chain; each count
+    includes every head (the chains of that depth times the number of heads).
+
+    ==================  ===================================================================
+    part of a member    written in ``str(arch)`` as
+    ==================  ===================================================================
+    chain               layers joined by ``" > "``: ``conv(16,k3,s1,relu,d0.0) > identity``
+    hidden fc layers    after ``" | "``, joined by ``" > "``: ``| fc(64) > fc(32)``
+                        (nothing when the head has none)
+    ==================  ===================================================================
 
     Examples
     --------
@@ -115,6 +155,20 @@ class MacroSpace(Space):
     True
     >>> space.encode(arch).shape
     (68,)
+
+    Hidden fully connected layers multiply the space by the number of heads
+    (here ``1 + 2 + 2 ** 2 = 7``):
+
+    >>> head = nv.MacroSpace(max_fc_layers=2, fc_units=(32, 64))
+    >>> head.count_by_depth()[1], len(head) == 7 * len(space)
+    (735, True)
+    >>> arch = head.sample(seed=1)
+    >>> arch.fc, str(arch).split(" | ")[1]
+    ((64, 32), 'fc(64) > fc(32)')
+    >>> head.from_string(str(arch)) == arch == head[head.index(arch)]
+    True
+    >>> head.encode(arch).shape         # 68, then fc depth (3) and 2 slots of 2 units
+    (75,)
     """
 
     def __init__(self, max_layers: int = 4,
@@ -125,7 +179,9 @@ class MacroSpace(Space):
                  activations: Sequence[str] = ("relu", "gelu"),
                  dropouts: Sequence[float] = (0.0, 0.2),
                  input_shape: Sequence[int] = (1, 8, 8),
-                 num_classes: int = 10):
+                 num_classes: int = 10,
+                 max_fc_layers: int = 0,
+                 fc_units: Sequence[int] = (32, 64)):
         self.max_layers = max_layers
         self.ops = ops
         self.filters = filters
@@ -135,6 +191,8 @@ class MacroSpace(Space):
         self.dropouts = dropouts
         self.input_shape = input_shape
         self.num_classes = num_classes
+        self.max_fc_layers = max_fc_layers
+        self.fc_units = fc_units
 
         self._max_layers = check_positive_int("max_layers", max_layers, maximum=MAX_LAYERS)
         self._choices = check_layer_choices(ops, filters, kernel_sizes, strides, activations, dropouts)
@@ -142,6 +200,10 @@ class MacroSpace(Space):
             self._choices[field] for field in LAYER_FIELDS)
         self._input_shape = self._check_input_shape(input_shape)
         self._num_classes = check_positive_int("num_classes", num_classes)
+        self._max_fc, self._fc_units = check_head_choices(max_fc_layers, fc_units)
+        self._head = HeadChoices(self._fc_units, self._max_fc)
+        self._heads = HeadCounts(self._fc_units, self._max_fc)
+        self._n_heads = len(self._heads)
         self._layer_choices = LayerChoices(self._choices, self._input_shape[1:])
         self._chains = ChainCounts(self._choices, self._input_shape[1:])
         self._decision_list: list = []
@@ -168,16 +230,15 @@ class MacroSpace(Space):
     def __repr__(self) -> str:
         defaults = MacroSpace.__init__.__defaults__
         names = ("max_layers", "ops", "filters", "kernel_sizes", "strides", "activations", "dropouts",
-                 "input_shape", "num_classes")
-        own = (self._max_layers, self._ops, self._filters, self._kernels, self._strides, self._activations,
-               self._dropouts, self._input_shape, self._num_classes)
+                 "input_shape", "num_classes", "max_fc_layers", "fc_units")
+        own = self._key()
         parts = [f"{n}={v!r}" for n, v, d in zip(names, own, defaults)
                  if v != (tuple(d) if isinstance(d, (tuple, list)) else d)]
         return f"MacroSpace({', '.join(parts)})"
 
     def _key(self):
         return (self._max_layers, self._ops, self._filters, self._kernels, self._strides, self._activations,
-                self._dropouts, self._input_shape, self._num_classes)
+                self._dropouts, self._input_shape, self._num_classes, self._max_fc, self._fc_units)
 
     def __eq__(self, other):
         return type(other) is type(self) and other._key() == self._key()
@@ -189,21 +250,25 @@ class MacroSpace(Space):
     @property
     def decisions(self) -> list[Decision]:
         if not self._decision_list:
-            self._decision_list.extend(decision_list(self._layer_choices, self._max_layers))
+            self._decision_list.extend(decision_list(self._layer_choices, self._max_layers)
+                                       + head_decision_list(self._head))
         return list(self._decision_list)
 
-    def _make(self, layers: Sequence[MacroLayer]) -> MacroArchitecture:
-        """The architecture for already normalised, feasible layers."""
-        values = chain_decisions(layers, self._layer_choices, self._max_layers)
+    def _make(self, layers: Sequence[MacroLayer], fc: Sequence[int] = ()) -> MacroArchitecture:
+        """The architecture for already normalised, feasible layers and a checked head."""
+        values = (chain_decisions(layers, self._layer_choices, self._max_layers)
+                  + head_decisions(fc, self._head))
         return MacroArchitecture(layers, decisions=values, input_shape=self._input_shape,
-                                 num_classes=self._num_classes)
+                                 num_classes=self._num_classes, fc=fc)
 
     def from_decisions(self, values: Sequence[object]) -> MacroArchitecture:
-        """The architecture for ``depth`` then six settings per layer.
+        """The architecture for ``depth`` then six settings per layer (then the head's decisions).
 
         ``values`` has ``1 + 6 * max_layers`` entries (or ``1 + 6 * depth``). Settings
         that do not apply and layers beyond the depth are ignored (they may be
         ``None``); infeasible kernels/strides are repaired (see the module docstring).
+        With ``max_fc_layers > 0``, ``fc depth`` and ``max_fc_layers`` units (or as many
+        as the fc depth) follow; units beyond the fc depth are ignored (they may be ``None``).
 
         Examples
         --------
@@ -211,17 +276,27 @@ class MacroSpace(Space):
         >>> space = nv.MacroSpace(max_layers=2)
         >>> str(space.from_decisions([1, "max_pool", 32, 3, 2, "gelu", 0.2] + [None] * 6))
         'max_pool(k3,s2)'
+        >>> head = nv.MacroSpace(max_layers=2, max_fc_layers=2)
+        >>> str(head.from_decisions([1, "max_pool", 32, 3, 2, "gelu", 0.2] + [None] * 6 + [1, 64, None]))
+        'max_pool(k3,s2) | fc(64)'
         """
-        layers = self._layers_from_decisions(values)
-        return self._make(self._layer_choices.repair(layers))
+        layers, fc = self._parse_decisions(values)
+        return self._make(self._layer_choices.repair(layers), fc)
 
-    def _layers_from_decisions(self, values) -> list[MacroLayer]:
-        return layers_from_decisions(values, self._layer_choices, self._max_layers)
+    def _parse_decisions(self, values) -> tuple[list[MacroLayer], tuple[int, ...]]:
+        """The normalised layers (not yet made feasible) and the head that ``values`` name."""
+        try:
+            values = tuple(values)
+        except TypeError:
+            raise InvalidArchitectureError(f"expected a sequence of decisions, got {values!r}") from None
+        chain, head = split_head(values, self._max_layers, self._max_fc)
+        layers = layers_from_decisions(chain, self._layer_choices, self._max_layers)
+        return layers, (() if head is None else head_from_decisions(head, self._head))
 
     def is_valid(self, values: tuple) -> bool:
-        """Whether a decision tuple names a feasible chain as it is (no repair needed)."""
+        """Whether a decision tuple names a feasible chain (and a head) as it is (no repair needed)."""
         try:
-            layers = self._layers_from_decisions(values)
+            layers, _ = self._parse_decisions(values)
         except InvalidArchitectureError:
             return False
         return self._layer_choices.infeasible(layers) is None
@@ -233,7 +308,9 @@ class MacroSpace(Space):
         Inside a layer's parentheses the fields are tagged, so their order is free:
         a bare integer is the filters, ``k3`` the kernel, ``s2`` the stride, ``d0.2``
         the dropout and a name the activation. Fields that do not apply to the op
-        (e.g. filters of a pooling layer) are checked, then dropped.
+        (e.g. filters of a pooling layer) are checked, then dropped. Hidden fully
+        connected layers follow the chain after ``" | "``, as ``fc(units)`` joined by
+        ``" > "`` (no ``"|"``: none).
 
         Examples
         --------
@@ -241,10 +318,14 @@ class MacroSpace(Space):
         >>> space = nv.MacroSpace()
         >>> str(space.from_string("max_pool(16, k3, s2, relu, d0.2) >identity()"))
         'max_pool(k3,s2) > identity'
+        >>> head = nv.MacroSpace(max_fc_layers=2)
+        >>> head.from_string("max_pool(k3,s2)|fc( 64 )>fc(32)").fc
+        (64, 32)
         """
         if not isinstance(text, str):
             raise InvalidArchitectureError(f"expected a layer-chain string such as {self._example()!r}, got {text!r}")
-        parts = text.split(">")
+        chain_text, bar, head_text = text.partition("|")
+        parts = chain_text.split(">")
         if len(parts) > self._max_layers:
             raise InvalidArchitectureError(
                 f"{text!r} has {len(parts)} layers; this space allows 1..{self._max_layers} (max_layers)"
@@ -259,10 +340,12 @@ class MacroSpace(Space):
                 f"{self._input_shape!r}): kernel and stride must be at most {min(h, w)}; use smaller "
                 f"kernels or fewer stride-2 layers before it"
             )
-        return self._make(layers)
+        fc = parse_head(head_text, text, self._head) if bar else ()
+        return self._make(layers, fc)
 
     def _example(self) -> str:
-        return "conv(16,k3,s1,relu,d0.0) > max_pool(k3,s2)"
+        chain = "conv(16,k3,s1,relu,d0.0) > max_pool(k3,s2)"
+        return f"{chain} | fc({self._fc_units[0]})" if self._max_fc else chain
 
     # -- membership ------------------------------------------------------------------
     def __contains__(self, arch: object) -> bool:
@@ -270,60 +353,75 @@ class MacroSpace(Space):
             return False
         try:
             layers = [self._layer_choices.normal_layer(*layer) for layer in arch.layers]
+            fc = self._head.normal_head(arch.fc)
         except InvalidArchitectureError:
             return False
-        return (layers == list(arch.layers) and self._layer_choices.infeasible(layers) is None
-                and self._make(layers).decisions == arch.decisions)
+        return (layers == list(arch.layers) and fc == arch.fc and self._layer_choices.infeasible(layers) is None
+                and self._make(layers, fc).decisions == arch.decisions)
 
     def canonical(self, arch) -> str:
         """The normalised string of ``arch`` (an architecture or a string).
 
-        Irrelevant settings never reach a member, so this is ``str`` of the member;
-        for a string it normalises field order, spacing and fields that do not apply.
-        Identity layers are kept: they are layers of the chain (depth is a choice).
+        Irrelevant settings never reach a member, so this is ``str`` of the member
+        (its hidden fully connected layers included); for a string it normalises field
+        order, spacing and fields that do not apply. Identity layers are kept: they are
+        layers of the chain (depth is a choice).
         """
         return str(self._check_member(arch))
 
     # -- counting, order ---------------------------------------------------------------
     def count_by_depth(self, up_to: int | None = None) -> dict[int, int]:
-        """Exact number of distinct feasible chains of each depth ``1..up_to``.
+        """Exact number of members whose chain has each depth ``1..up_to``.
 
-        ``up_to`` defaults to ``max_layers``; larger values show how the space would
-        grow. Computed by dynamic programming over feature-map sizes (no enumeration).
+        That is the number of distinct feasible chains of the depth, times the number
+        of heads (``sum(len(fc_units) ** d for d in 0..max_fc_layers)``: 1 when
+        ``max_fc_layers`` is 0), so the counts add up to ``space.size``. ``up_to``
+        defaults to ``max_layers``; larger values show how the space would grow.
+        Computed by dynamic programming over feature-map sizes (no enumeration).
 
         Examples
         --------
         >>> import nasviz as nv
         >>> nv.MacroSpace().count_by_depth(up_to=6)
         {1: 105, 2: 8321, 3: 516777, 4: 29436161, 5: 1615386345, 6: 87107762561}
+        >>> nv.MacroSpace(max_layers=2, max_fc_layers=1, fc_units=(16, 32, 64)).count_by_depth()  # 4 heads
+        {1: 420, 2: 33284}
         """
         up_to = self._max_layers if up_to is None else check_positive_int("up_to", up_to, maximum=10 * MAX_LAYERS)
-        return self._chains.count_by_depth(up_to)
+        chains = self._chains.count_by_depth(up_to)
+        return chains if self._n_heads == 1 else {d: n * self._n_heads for d, n in chains.items()}
 
     @property
     def size(self) -> int:
-        """The exact number of distinct feasible chains (``len(space)`` where it fits an index)."""
+        """The exact number of members: distinct feasible chains times heads (``len(space)`` where it fits an index)."""
         return sum(self.count_by_depth().values())
 
     def enumerate(self) -> Iterator[MacroArchitecture]:
-        """Every member once, by depth, then layer by layer in choice order."""
+        """Every member once, by depth, then layer by layer in choice order, then head by head."""
+        heads = list(self._heads)
         for depth in range(1, self._max_layers + 1):
             for layers in self._chains.chains(depth):
-                yield self._make(layers)
+                for fc in heads:
+                    yield self._make(layers, fc)
 
     def index(self, arch) -> int:
-        """The position of ``arch`` in :meth:`enumerate`, computed without enumerating."""
-        return self._chains.index(self._check_member(arch).layers)
+        """The position of ``arch`` in :meth:`enumerate`, computed without enumerating.
+
+        ``index = chain position * heads + head position``: the head varies fastest.
+        """
+        arch = self._check_member(arch)
+        return self._chains.index(arch.layers) * self._n_heads + self._heads.index(arch.fc)
 
     def __getitem__(self, i: int) -> MacroArchitecture:
         n = self.size
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
             raise InvalidArgumentError(f"index must be an integer in [{-n}, {n}), got {i!r}")
-        return self._make(self._chains.layers_at(int(i) % n))
+        chain, head = divmod(int(i) % n, self._n_heads)
+        return self._make(self._chains.layers_at(chain), self._heads[head])
 
     # -- sampling and moves ------------------------------------------------------------
     def sample(self, seed=None) -> MacroArchitecture:
-        """A member drawn uniformly from all distinct feasible chains.
+        """A member drawn uniformly from all members (distinct feasible chains, each with every head).
 
         Uniform over architectures means deep chains dominate (see
         :meth:`count_by_depth`): with the defaults nearly every sample has
@@ -333,13 +431,18 @@ class MacroSpace(Space):
         return self[randbelow(rng, self.size)]
 
     def _moves(self, arch) -> dict[str, list[MacroArchitecture]]:
-        moves = chain_moves(self._check_member(arch).layers, self._layer_choices, self._chains, self._max_layers)
-        return {kind: [self._make(layers) for layers in options] for kind, options in moves.items()}
+        arch = self._check_member(arch)
+        moves = chain_moves(arch.layers, self._layer_choices, self._chains, self._max_layers)
+        out = {kind: [self._make(layers, arch.fc) for layers in options] for kind, options in moves.items()}
+        out["fc"] = [self._make(arch.layers, fc) for fc in head_moves(arch.fc, self._head)]
+        return out
 
     def neighbors(self, arch) -> list[MacroArchitecture]:
         """Every member one move away: one applicable setting of one layer changed, one
         layer removed, or one layer inserted anywhere. Changes come first, then removals,
-        then insertions; infeasible results are left out.
+        then insertions; infeasible results are left out. With ``max_fc_layers > 0`` the
+        head's moves come last: one hidden layer's units changed, the last hidden layer
+        dropped, or one appended (the chain kept as it is).
 
         Examples
         --------
@@ -349,18 +452,19 @@ class MacroSpace(Space):
         ['conv(8,k3,s2,relu,d0.0)', 'sep_conv(8,k3,s2,relu,d0.0)', 'avg_pool(k3,s2)', 'identity']
         """
         moves = self._moves(arch)
-        return moves["change"] + moves["remove"] + moves["add"]
+        return moves["change"] + moves["remove"] + moves["add"] + moves["fc"]
 
     def mutate(self, arch, seed=None) -> MacroArchitecture:
         """A random neighbour: first a kind of move uniformly among those possible
-        (change one setting, remove a layer, add a layer), then one such move uniformly.
+        (change one setting, remove a layer, add a layer; with ``max_fc_layers > 0`` also
+        a move of the head), then one such move uniformly.
 
         Picking the kind first keeps insertions (of which there are many) from drowning
-        the setting changes.
+        the setting changes, and the head's few moves from drowning in the chain's.
         """
         rng = make_rng("seed", seed)
         moves = self._moves(arch)
-        kinds = [k for k in ("change", "remove", "add") if moves[k]]
+        kinds = [k for k in ("change", "remove", "add", "fc") if moves[k]]
         if not kinds:
             raise InvalidArchitectureError(f"{arch!r} has no neighbour to mutate to")
         options = moves[kinds[int(rng.integers(len(kinds)))]]
@@ -369,10 +473,14 @@ class MacroSpace(Space):
     def encode(self, arch, kind: str = "onehot") -> np.ndarray:
         """A fixed-length vector: a one-hot depth block, then per layer slot one-hot
         blocks for op, filters, kernel, stride, activation and dropout. Settings that do
-        not apply and slots beyond the depth stay zero (padding to ``max_layers``)."""
+        not apply and slots beyond the depth stay zero (padding to ``max_layers``).
+        With ``max_fc_layers > 0``, then a one-hot fc-depth block (``0..max_fc_layers``)
+        and a one-hot units block per hidden-layer slot (zero beyond the fc depth)."""
         if kind != "onehot":
             raise UnknownNameError(f"unknown encoding {kind!r}; accepted: 'onehot'")
-        return onehot(self._check_member(arch).layers, self._layer_choices, self._max_layers)
+        arch = self._check_member(arch)
+        vec = onehot(arch.layers, self._layer_choices, self._max_layers)
+        return np.concatenate([vec, head_onehot(arch.fc, self._head)]) if self._max_fc else vec
 
     # -- models ------------------------------------------------------------------------
     def build(self, arch, num_classes: int | None = None, in_channels: int | None = None, **kwargs):
@@ -380,7 +488,8 @@ class MacroSpace(Space):
 
         ``conv``: Conv2d -> BatchNorm -> activation -> dropout; ``sep_conv``: depthwise
         then pointwise Conv2d -> BatchNorm -> activation -> dropout; pooling and
-        identity as named; then global average pooling and a linear layer.
+        identity as named; then global average pooling, flattening, each hidden fully
+        connected layer as ``Linear(units) -> ReLU``, and a linear classifier.
         ``num_classes`` and ``in_channels`` default to the space's ``num_classes`` and
         ``input_shape[0]``.
 
@@ -393,6 +502,10 @@ class MacroSpace(Space):
         torch.Size([2, 10])
         >>> nv.count_params(net)  # depthwise 9 + pointwise 16 + batch norm 32 + linear 170
         227
+        >>> head = nv.MacroSpace(max_fc_layers=1)
+        >>> net = head.build(head.from_string("sep_conv(16,k3,s2,relu,d0.2) > avg_pool(k3,s1) | fc(32)"))
+        >>> nv.count_params(net)  # 57 as above + fc 16*32 + 32 + linear 32*10 + 10
+        931
         """
         arch = self._check_member(arch)
         if kwargs:

@@ -4,6 +4,7 @@
 layer (settings that do not apply to its op dropped), turns a layer into its six
 decisions and back, tells whether a chain fits the input's feature maps and repairs
 one that does not (the rules are in :mod:`nasviz.spaces.macro`'s docstring).
+:class:`HeadChoices` does the same for the hidden fully connected layers after the pooling.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from ..errors import (
     check_positive_int,
 )
 from ..validation import check_choices, check_number
-from .macro_layers import _APPLIES, ACTIVATIONS, LAYER_FIELDS, MACRO_OPS, MacroLayer, _out_size
+from .macro_layers import _APPLIES, ACTIVATIONS, LAYER_FIELDS, MACRO_OPS, MAX_FC_LAYERS, MacroLayer, _out_size
 
-__all__ = ["LayerChoices", "check_layer_choices"]
+__all__ = ["HeadChoices", "LayerChoices", "check_head_choices", "check_layer_choices"]
 
 
 def check_layer_choices(ops, filters, kernel_sizes, strides, activations, dropouts) -> dict[str, tuple]:
@@ -32,6 +33,13 @@ def check_layer_choices(ops, filters, kernel_sizes, strides, activations, dropou
             "stride": _int_choices("strides", strides),
             "activation": check_choices("activations", activations, ACTIVATIONS, error=UnknownNameError),
             "dropout": _dropout_choices(dropouts)}
+
+
+def check_head_choices(max_fc_layers, fc_units) -> tuple[int, tuple[int, ...]]:
+    """:class:`~nasviz.spaces.MacroSpace`'s ``max_fc_layers`` (``0..MAX_FC_LAYERS``) and
+    ``fc_units`` (distinct positive ints), checked in that order."""
+    return (check_positive_int("max_fc_layers", max_fc_layers, minimum=0, maximum=MAX_FC_LAYERS),
+            _int_choices("fc_units", fc_units))
 
 
 def _int_choices(what: str, values) -> tuple[int, ...]:
@@ -139,3 +147,51 @@ class LayerChoices:
             if layer.op != "identity":
                 h, w = _out_size(h, layer.kernel, layer.stride), _out_size(w, layer.kernel, layer.stride)
         return out
+
+
+class HeadChoices:
+    """The hidden fully connected layers a space offers after the global average pooling.
+
+    Parameters
+    ----------
+    units : tuple of int
+        The checked ``fc_units``: the choices of each layer's number of units.
+    max_fc : int
+        The most hidden layers (``max_fc_layers``); heads of ``0..max_fc`` layers are members.
+    """
+
+    def __init__(self, units: tuple[int, ...], max_fc: int):
+        self.units = tuple(units)
+        self.max_fc = max_fc
+
+    def check_units(self, value, where: str) -> int:
+        """``value`` as the space's own choice of units; an error naming the accepted ones if it is none."""
+        try:
+            known = not isinstance(value, bool) and value in self.units
+        except (TypeError, ValueError):  # e.g. an array of several numbers
+            known = False
+        if not known:
+            raise InvalidArchitectureError(
+                f"unknown fc units {value!r} {where}; accepted: {', '.join(map(repr, self.units))}")
+        return self.units[self.units.index(value)]  # the space's own object (plain int, not numpy.int64)
+
+    def check_depth(self, value, where: str = "") -> int:
+        """``value`` as a number of hidden layers ``0..max_fc``, else an error naming both."""
+        if isinstance(value, bool) or value not in range(self.max_fc + 1):
+            raise InvalidArchitectureError(
+                f"unknown fc depth {value!r}{' ' + where if where else ''}; accepted: 0..{self.max_fc} "
+                f"(max_fc_layers)")
+        return int(value)
+
+    def normal_head(self, fc, text: str | None = None) -> tuple[int, ...]:
+        """``fc`` (a sequence of units) checked against the space: at most ``max_fc`` layers, each a choice.
+
+        ``text``: the architecture string ``fc`` was read from, for messages.
+        """
+        fc = tuple(fc)
+        if len(fc) > self.max_fc:
+            given = f"{text!r} has {len(fc)}" if text is not None else f"{len(fc)} given:"
+            raise InvalidArchitectureError(
+                f"{given} fully connected layers; this space allows 0..{self.max_fc} (max_fc_layers)")
+        of = f" of {text!r}" if text is not None else ""
+        return tuple(self.check_units(u, f"in fc layer {i}{of}") for i, u in enumerate(fc, start=1))

@@ -9,6 +9,11 @@ exactly, the position of any chain (``index``) and the chain at any position
 Members are ordered by depth, then layer by layer: the layers that fit a map come in
 the order of :meth:`ChainCounts.layer_configs` (op, then the op's settings in
 :data:`~nasviz.spaces.macro.LAYER_FIELDS` order, each in choice order).
+
+The hidden fully connected layers after the pooling (the *head*) do not depend on
+the chain, so :class:`HeadCounts` orders them on their own: by number of layers, then
+layer by layer in ``fc_units`` order. A space's members are then chains times heads,
+the head the fastest-varying digit: ``index = chain index * len(heads) + head index``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import numpy as np
 
 from .macro_layers import _APPLIES, MacroLayer, _out_size
 
-__all__ = ["ChainCounts", "randbelow"]
+__all__ = ["ChainCounts", "HeadCounts", "randbelow"]
 
 
 def randbelow(rng: np.random.Generator, n: int) -> int:
@@ -36,6 +41,57 @@ def randbelow(rng: np.random.Generator, n: int) -> int:
         x >>= 32 * chunks - bits
         if x < n:
             return x
+
+
+class HeadCounts:
+    """Heads of ``0..max_fc`` hidden fully connected layers, each with units from ``units``:
+    counted, ordered, indexed.
+
+    Heads are ordered by their number of layers, then layer by layer in choice order
+    (``()`` first). There are ``sum(len(units) ** d for d in 0..max_fc)`` of them: one,
+    ``()``, when ``max_fc`` is 0.
+
+    Examples
+    --------
+    >>> heads = HeadCounts((8, 16), 2)
+    >>> len(heads), list(heads)
+    (7, [(), (8,), (16,), (8, 8), (8, 16), (16, 8), (16, 16)])
+    >>> heads.index((16, 8)), heads[5]
+    (5, (16, 8))
+    """
+
+    def __init__(self, units: Sequence[int], max_fc: int):
+        self.units = tuple(units)
+        self.max_fc = max_fc
+
+    def __len__(self) -> int:
+        return sum(len(self.units) ** d for d in range(self.max_fc + 1))
+
+    def __iter__(self) -> Iterator[tuple[int, ...]]:
+        for d in range(self.max_fc + 1):
+            yield from itertools.product(self.units, repeat=d)
+
+    def index(self, fc: Sequence[int]) -> int:
+        """The position of the head ``fc`` (units that are choices, at most ``max_fc`` of them)."""
+        n = len(self.units)
+        idx = sum(n**d for d in range(len(fc)))
+        digits = 0
+        for u in fc:
+            digits = digits * n + self.units.index(u)
+        return idx + digits
+
+    def __getitem__(self, i: int) -> tuple[int, ...]:
+        """The head at position ``0 <= i < len(self)``."""
+        n = len(self.units)
+        d = 0
+        while i >= n**d:
+            i -= n**d
+            d += 1
+        digits = []
+        for _ in range(d):
+            i, r = divmod(i, n)
+            digits.append(self.units[r])
+        return tuple(reversed(digits))
 
 
 class ChainCounts:

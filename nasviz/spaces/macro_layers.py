@@ -2,7 +2,8 @@
 
 :data:`MACRO_OPS`, :data:`ACTIVATIONS` and :data:`LAYER_FIELDS` name what a layer may be;
 a :class:`MacroLayer` is one layer (settings that do not apply to its op are ``None``),
-and a :class:`MacroArchitecture` is a chain of them. Which chains a space offers, and
+and a :class:`MacroArchitecture` is a chain of them, optionally followed by hidden fully
+connected layers (its ``fc``: a tuple of units, ``()`` for none). Which chains a space offers, and
 in what order, is :class:`~nasviz.spaces.MacroSpace`'s business (``spaces/macro.py``).
 """
 
@@ -14,11 +15,14 @@ from typing import NamedTuple
 from ..errors import InvalidArchitectureError
 from .base import Architecture
 
-__all__ = ["ACTIVATIONS", "LAYER_FIELDS", "MACRO_OPS", "MAX_LAYERS", "MacroArchitecture", "MacroLayer", "layer_label"]
+__all__ = ["ACTIVATIONS", "LAYER_FIELDS", "MACRO_OPS", "MAX_FC_LAYERS", "MAX_LAYERS", "MacroArchitecture",
+           "MacroLayer", "fc_label", "fc_token", "layer_label"]
 
 #: The longest chain a space may offer: deeper spaces take seconds per neighbourhood
 #: (``neighbors`` is quadratic in the depth) and have over 10^170 members.
 MAX_LAYERS = 100
+#: The most hidden fully connected layers a space may offer after the global average pooling.
+MAX_FC_LAYERS = 4
 
 #: Operations a layer may have.
 MACRO_OPS = ("conv", "sep_conv", "max_pool", "avg_pool", "identity")
@@ -71,6 +75,23 @@ def layer_label(op, filters=None, kernel=None, stride=None, activation=None, dro
     return "\n".join(lines)
 
 
+def fc_token(units: int) -> str:
+    """A hidden fully connected layer's token in the architecture string, e.g. ``fc(64)``."""
+    return f"fc({units})"
+
+
+def fc_label(units: int) -> str:
+    """The text a drawing writes in a hidden fully connected layer's box.
+
+    Examples
+    --------
+    >>> print(fc_label(64))
+    fc 64
+    relu
+    """
+    return f"fc {units}\nrelu"
+
+
 class MacroLayer(NamedTuple):
     """One layer of a chain; settings that do not apply to ``op`` are ``None``.
 
@@ -110,10 +131,15 @@ class MacroLayer(NamedTuple):
 class MacroArchitecture(Architecture):
     """A chain of layers followed by a classifier head: plain, immutable data.
 
+    The head is global average pooling, then the hidden fully connected layers
+    ``fc`` (each ``Linear(units) -> ReLU``; ``()`` for none, the only head of a space
+    with ``max_fc_layers=0``), then the linear classifier.
+
     Build one with :meth:`MacroSpace.from_string`, :meth:`MacroSpace.sample`,
     :meth:`MacroSpace.from_decisions` or ``space[i]``. Equality and hashing use the
-    decisions (as for every :class:`~nasviz.spaces.Architecture`); ``input_shape`` and
-    ``num_classes`` are the space's, kept so that :meth:`to_networkx` can give shapes.
+    decisions (as for every :class:`~nasviz.spaces.Architecture`), which hold the
+    hidden layers wherever a space offers them; ``input_shape`` and ``num_classes`` are
+    the space's, kept so that :meth:`to_networkx` can give shapes.
 
     Examples
     --------
@@ -122,8 +148,8 @@ class MacroArchitecture(Architecture):
     >>> a = space.from_string("conv(16,k3,s1,relu,d0.0) > max_pool(k3,s2) > identity")
     >>> a
     MacroArchitecture('conv(16,k3,s1,relu,d0.0) > max_pool(k3,s2) > identity')
-    >>> a.depth, a.ops
-    (3, ('conv', 'max_pool', 'identity'))
+    >>> a.depth, a.ops, a.fc
+    (3, ('conv', 'max_pool', 'identity'), ())
     >>> a.layers[1]
     MacroLayer(op='max_pool', filters=None, kernel=3, stride=2, activation=None, dropout=None)
     >>> a.shapes
@@ -131,12 +157,20 @@ class MacroArchitecture(Architecture):
     >>> g = a.to_networkx()
     >>> g.nodes[1]["label"], g.edges[2, 3]["shape"]
     ('conv 16\\n3x3 s1\\nrelu', (16, 4, 4))
+
+    With hidden fully connected layers (written after ``" | "``):
+
+    >>> b = nv.MacroSpace(max_fc_layers=2).from_string("conv(16,k3,s2,relu,d0.0) | fc(64) > fc(32)")
+    >>> b.fc, b.head_shapes
+    ((64, 32), ((16,), (64,), (32,)))
+    >>> [b.to_networkx().nodes[n]["kind"] for n in range(6)]
+    ['input', 'layer', 'pool', 'fc', 'fc', 'head']
     """
 
-    __slots__ = ("_decisions", "_input_shape", "_layers", "_num_classes")
+    __slots__ = ("_decisions", "_fc", "_input_shape", "_layers", "_num_classes")
 
     def __init__(self, layers: Sequence[MacroLayer], *, decisions: Sequence[object],
-                 input_shape: Sequence[int] = (1, 8, 8), num_classes: int = 10):
+                 input_shape: Sequence[int] = (1, 8, 8), num_classes: int = 10, fc: Sequence[int] = ()):
         layers = tuple(MacroLayer(*layer) for layer in layers)
         if not layers:
             raise InvalidArchitectureError("a macro architecture needs at least one layer")
@@ -144,9 +178,11 @@ class MacroArchitecture(Architecture):
         object.__setattr__(self, "_decisions", tuple(decisions))
         object.__setattr__(self, "_input_shape", tuple(int(d) for d in input_shape))
         object.__setattr__(self, "_num_classes", int(num_classes))
+        object.__setattr__(self, "_fc", tuple(int(u) for u in fc))
 
     def __reduce__(self):  # pickling (e.g. to parallel workers) despite immutability
-        return (_rebuild, (self._layers, self._decisions, self._input_shape, self._num_classes))
+        args = (self._layers, self._decisions, self._input_shape, self._num_classes)
+        return (_rebuild, args + (self._fc,) if self._fc else args)
 
     @property
     def layers(self) -> tuple[MacroLayer, ...]:
@@ -154,14 +190,22 @@ class MacroArchitecture(Architecture):
         return self._layers
 
     @property
+    def fc(self) -> tuple[int, ...]:
+        """The units of the hidden fully connected layers after the pooling, in order (``()`` for none)."""
+        return self._fc
+
+    @property
     def decisions(self) -> tuple:
         """Depth, then op/filters/kernel/stride/activation/dropout for each of the
         space's ``max_layers`` layers; settings that do not apply (and layers beyond the
-        depth) hold the first choice of their decision."""
+        depth) hold the first choice of their decision. In a space with
+        ``max_fc_layers > 0``, then the number of hidden fully connected layers and the
+        units of each of the ``max_fc_layers`` (beyond that number: the first choice)."""
         return self._decisions
 
     @property
     def depth(self) -> int:
+        """The number of layers of the chain (the hidden fully connected layers are not counted)."""
         return len(self._layers)
 
     @property
@@ -184,18 +228,30 @@ class MacroArchitecture(Architecture):
             out.append(layer.out_shape(out[-1]))
         return tuple(out)
 
+    @property
+    def head_shapes(self) -> tuple[tuple[int], ...]:
+        """``(features,)`` after the global average pooling and after each hidden fully
+        connected layer (``len(fc) + 1`` shapes; the classifier then gives ``(num_classes,)``)."""
+        return ((self.shapes[-1][0],), *((u,) for u in self._fc))
+
     def __str__(self) -> str:
-        return " > ".join(str(layer) for layer in self._layers)
+        chain = " > ".join(str(layer) for layer in self._layers)
+        return f"{chain} | {' > '.join(map(fc_token, self._fc))}" if self._fc else chain
 
     def __repr__(self) -> str:
         return f"MacroArchitecture('{self}')"
 
     def to_networkx(self):
-        """A chain ``nx.DiGraph``: node 0 the input, nodes ``1..depth`` the layers, node
-        ``depth + 1`` the head; edge ``i -> i+1`` carries the ``shape`` flowing along it.
+        """A chain ``nx.DiGraph``: node 0 the input, nodes ``1..depth`` the layers, then
+        the head; edge ``i -> i+1`` carries the ``shape`` flowing along it.
 
         Layer nodes have ``kind="layer"``, ``op``, ``filters``, ``kernel``, ``stride``,
         ``activation``, ``dropout`` (``None`` where not applicable) and ``label``.
+        Without hidden fully connected layers the head is one node ``depth + 1``
+        (``kind="head"``: pooling and classifier). With them, node ``depth + 1`` is the
+        global average pooling (``kind="pool"``), then one node per hidden layer
+        (``kind="fc"``, ``op="fc"``, ``units``, ``activation="relu"``), then the
+        classifier (``kind="head"``).
         """
         import networkx as nx
 
@@ -205,13 +261,22 @@ class MacroArchitecture(Architecture):
         g.add_node(0, kind="input", shape=self._input_shape, label=f"input\n{c}x{h}x{w}")
         for i, layer in enumerate(self._layers, start=1):
             g.add_node(i, kind="layer", label=layer.label, **layer._asdict())
-        head = len(self._layers) + 1
-        g.add_node(head, kind="head", num_classes=self._num_classes,
-                   label=f"avg pool\nlinear {self._num_classes}")
-        for i in range(head):
+        n = len(self._layers) + 1
+        if self._fc:
+            shapes += self.head_shapes
+            g.add_node(n, kind="pool", label="avg pool")
+            for units in self._fc:
+                n += 1
+                g.add_node(n, kind="fc", op="fc", units=units, activation="relu", label=fc_label(units))
+            n += 1
+            g.add_node(n, kind="head", num_classes=self._num_classes, label=f"linear {self._num_classes}")
+        else:
+            g.add_node(n, kind="head", num_classes=self._num_classes,
+                       label=f"avg pool\nlinear {self._num_classes}")
+        for i in range(n):
             g.add_edge(i, i + 1, shape=shapes[i])
         return g
 
 
-def _rebuild(layers, decisions, input_shape, num_classes):
-    return MacroArchitecture(layers, decisions=decisions, input_shape=input_shape, num_classes=num_classes)
+def _rebuild(layers, decisions, input_shape, num_classes, fc=()):
+    return MacroArchitecture(layers, decisions=decisions, input_shape=input_shape, num_classes=num_classes, fc=fc)

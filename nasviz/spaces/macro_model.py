@@ -57,7 +57,9 @@ def make_layer(layer, c_in: int) -> tuple[nn.Module, int]:
 
 
 class MacroNetwork(nn.Module):
-    """A layer chain then global average pooling and a linear classifier (see :meth:`MacroSpace.build`)."""
+    """A layer chain, then global average pooling, the hidden fully connected layers
+    (``Linear(units) -> ReLU`` each, in ``fc``; empty when there are none) and a linear
+    classifier (see :meth:`MacroSpace.build`)."""
 
     def __init__(self, arch, num_classes: int = 10, in_channels: int = 1):
         super().__init__()
@@ -69,7 +71,12 @@ class MacroNetwork(nn.Module):
             modules.append(module)
         self.layers = nn.Sequential(*modules)
         self.pool = nn.AdaptiveAvgPool2d(1)
+        hidden = []
+        for units in arch.fc:
+            hidden += [nn.Linear(c, units), nn.ReLU()]
+            c = units
+        self.fc = nn.Sequential(*hidden)
         self.classifier = nn.Linear(c, num_classes)
 
     def forward(self, x):
-        return self.classifier(torch.flatten(self.pool(self.layers(x)), 1))
+        return self.classifier(self.fc(torch.flatten(self.pool(self.layers(x)), 1)))

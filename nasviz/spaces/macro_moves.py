@@ -1,19 +1,21 @@
 """The moves between layer chains: change one setting of one layer, remove a layer, insert a layer.
 
 :func:`chain_moves` lists every feasible chain one move away from a member, by kind
-and in a fixed order; :meth:`~nasviz.spaces.MacroSpace.neighbors` and
-:meth:`~nasviz.spaces.MacroSpace.mutate` are built on it.
+and in a fixed order; :func:`head_moves` does the same for the hidden fully connected
+layers after the pooling (change one layer's units, drop the last layer, append one).
+:meth:`~nasviz.spaces.MacroSpace.neighbors` and :meth:`~nasviz.spaces.MacroSpace.mutate`
+are built on them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from .macro_choices import LayerChoices
+from .macro_choices import HeadChoices, LayerChoices
 from .macro_counting import ChainCounts
 from .macro_layers import _APPLIES, LAYER_FIELDS, MacroLayer
 
-__all__ = ["chain_moves"]
+__all__ = ["chain_moves", "head_moves"]
 
 
 def chain_moves(layers: Sequence[MacroLayer], choices: LayerChoices, chains: ChainCounts,
@@ -70,3 +72,25 @@ def _changed_layers(layer: MacroLayer, choices: LayerChoices) -> Iterator[MacroL
             values[f_idx] = choice
             yield choices.normal_layer(*(v if f in ("op",) + _APPLIES[values[0]] else None
                                          for f, v in zip(LAYER_FIELDS, values)))
+
+
+def head_moves(fc: Sequence[int], head: HeadChoices) -> list[tuple[int, ...]]:
+    """The heads one move from ``fc``: one layer's units changed (layer by layer, choice
+    by choice), then the last layer dropped, then a layer appended (in choice order).
+
+    Empty when the space offers no hidden layers (``max_fc`` 0).
+
+    Examples
+    --------
+    >>> head_moves((8,), HeadChoices((8, 16), 2))
+    [(16,), (), (8, 8), (8, 16)]
+    """
+    fc = tuple(fc)
+    out = []
+    for pos, units in enumerate(fc):
+        out.extend(fc[:pos] + (u,) + fc[pos + 1:] for u in head.units if u != units)
+    if fc:
+        out.append(fc[:-1])
+    if len(fc) < head.max_fc:
+        out.extend(fc + (u,) for u in head.units)
+    return out

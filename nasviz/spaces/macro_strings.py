@@ -1,9 +1,15 @@
-"""Reading one layer of a layer-chain string, e.g. ``conv(16,k3,s1,relu,d0.0)`` or ``max_pool(k3,s2)``.
+"""Reading one layer of a layer-chain string, e.g. ``conv(16,k3,s1,relu,d0.0)`` or ``max_pool(k3,s2)``,
+and the hidden fully connected layers after it, e.g. ``fc(64) > fc(32)``.
 
 A layer is an op, then optionally its fields in parentheses. The fields are tagged,
 so their order is free: a bare integer is the filters, ``k3`` the kernel, ``s2`` the
 stride, ``d0.2`` the dropout and a name the activation. :func:`parse_layer` checks
 them against a space's :class:`~nasviz.spaces.macro_choices.LayerChoices`.
+
+A whole string is the chain's layers joined by ``" > "``, then, when the architecture
+has hidden fully connected layers, ``" | "`` and those layers, ``fc(units)`` joined by
+``" > "``: ``conv(16,k3,s1,relu,d0.0) > max_pool(k3,s2) | fc(64) > fc(32)``.
+:func:`parse_head` reads the part after ``"|"``.
 """
 
 from __future__ import annotations
@@ -11,12 +17,15 @@ from __future__ import annotations
 import re
 
 from ..errors import InvalidArchitectureError
-from .macro_choices import LayerChoices
+from .macro_choices import HeadChoices, LayerChoices
 from .macro_layers import _APPLIES, MacroLayer
 
-__all__ = ["parse_layer"]
+__all__ = ["HEAD_FORM", "parse_head", "parse_layer"]
 
 _TOKEN = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$")
+_FC_TOKEN = re.compile(r"^\s*fc\s*\(\s*([0-9]+)\s*\)\s*$")
+#: How the hidden fully connected layers are written, for messages.
+HEAD_FORM = "' | fc(64) > fc(32)' (fc(units) joined by ' > ', after ' | ')"
 
 
 def parse_layer(part: str, where: str, choices: LayerChoices, example: str) -> MacroLayer:
@@ -72,3 +81,28 @@ def _parse_field(token: str, where: str) -> tuple[str, object]:
         f"malformed field {token!r} {where}: fields are filters (16), kernel (k3), stride (s1), "
         f"activation (relu) and dropout (d0.0)"
     )
+
+
+def parse_head(part: str, text: str, head: HeadChoices) -> tuple[int, ...]:
+    """The units of the hidden fully connected layers that ``part`` (what follows the
+    ``"|"`` of the whole string ``text``) names, e.g. ``" fc(64) > fc(32)"`` -> ``(64, 32)``."""
+    if not head.max_fc:
+        raise InvalidArchitectureError(
+            f"{text!r} has fully connected layers after '|', but this space has none (max_fc_layers=0); "
+            f"offer them with nv.MacroSpace(max_fc_layers=...), or drop the '|' part"
+        )
+    if not part.strip():
+        raise InvalidArchitectureError(
+            f"nothing after '|' in {text!r}: write the fully connected layers like {HEAD_FORM}, or drop the '|' "
+            f"for none"
+        )
+    units = []
+    for i, token in enumerate(part.split(">"), start=1):
+        match = _FC_TOKEN.match(token)
+        if not match:
+            raise InvalidArchitectureError(
+                f"malformed fully connected layer {token.strip()!r} (fc layer {i}) of {text!r}: write them like "
+                f"{HEAD_FORM}"
+            )
+        units.append(int(match.group(1)))
+    return head.normal_head(units, text)
