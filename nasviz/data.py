@@ -31,7 +31,7 @@ import numpy as np
 from .errors import InvalidArgumentError, ShapeError
 from .validation import check_finite_array, check_int, check_number, check_seed
 
-__all__ = ["Data", "digits", "from_tensors", "from_dataset", "SPLIT_SEED"]
+__all__ = ["Data", "digits", "shifted_digits", "from_tensors", "from_dataset", "SPLIT_SEED"]
 
 SPLIT_SEED = 20201  # the fixed seed of every train/validation/test split
 
@@ -176,6 +176,76 @@ def digits(resolution: int = 8, subset: float = 1.0, seed=0, *, val_fraction: fl
     X = (bunch.images.astype(np.float32) / 16.0)[:, None, :, :]
     return _build(X, bunch.target.astype(np.int64), resolution=resolution, subset=subset, seed=seed,
                   val_fraction=val_fraction, test_fraction=test_fraction, num_classes=10, name="digits", info={})
+
+
+def shifted_digits(canvas: int = 12, copies: int = 1, noise: float = 0.0, resolution: int | None = None,
+                   subset: float = 1.0, seed=0, *, val_fraction: float = 0.2, test_fraction: float = 0.2) -> Data:
+    """scikit-learn's digits, each pasted at a random place on a larger empty canvas: a harder task.
+
+    The 8x8 digits are split as :func:`digits` splits them (same images in each part),
+    then each image becomes ``copies`` images, the digit pasted at an offset drawn
+    uniformly from ``0..canvas-8`` in each direction, optionally with Gaussian pixel
+    noise of standard deviation ``noise``. Offsets and noise come from a fixed generator
+    (the task is the same in every process); a network must find the digit wherever it
+    is, which separates architectures that pool and see far from those that do not.
+
+    Parameters
+    ----------
+    canvas : int
+        Side of the canvas, 8..64 (8: the plain digits, no shift).
+    copies : int
+        Shifted copies of every image (each part keeps its own images: a validation
+        digit never appears in training at another place).
+    noise : float
+        Standard deviation of Gaussian pixel noise added to every pixel (pixels are 0..1).
+    resolution : int or None
+        Below ``canvas``, pixel blocks are averaged (the lower-resolution proxy).
+    subset, seed, val_fraction, test_fraction
+        As in :func:`digits` (``subset`` keeps a stratified fraction of the training
+        images before copying).
+
+    Examples
+    --------
+    >>> d = shifted_digits(canvas=12)
+    >>> d.input_shape, len(d.y_train), len(d.y_val)
+    ((1, 12, 12), 1077, 360)
+    >>> bool((shifted_digits(canvas=12).X_val == d.X_val).all())  # the same task every time
+    True
+    >>> shifted_digits(canvas=12, resolution=6, copies=2).X_train.shape
+    torch.Size([2154, 1, 6, 6])
+    """
+    import torch
+    import torch.nn.functional as F
+
+    canvas = check_int("canvas", canvas, minimum=8, maximum=64)
+    copies = check_int("copies", copies, minimum=1, maximum=16)
+    noise = check_number("noise", noise, minimum=0, maximum=1)
+    if resolution is not None:
+        try:
+            check_int("resolution", resolution, minimum=1, maximum=canvas)
+        except InvalidArgumentError:
+            raise InvalidArgumentError(f"resolution must be an integer in [1, {canvas}] (the canvas is "
+                                       f"{canvas}x{canvas}), or None, got {resolution!r}") from None
+    base = digits(subset=subset, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction)
+    rng = np.random.default_rng([SPLIT_SEED, canvas, copies, int(round(noise * 1000))])
+    parts = {}
+    for part in ("train", "val", "test"):
+        X, y = getattr(base, f"X_{part}").numpy(), getattr(base, f"y_{part}")
+        n = len(X)
+        out = np.zeros((n * copies, 1, canvas, canvas), dtype=np.float32)
+        offsets = rng.integers(0, canvas - 7, size=(n * copies, 2))
+        for j, (r, c) in enumerate(offsets):
+            out[j, :, r:r + 8, c:c + 8] = X[j % n]
+        if noise:
+            out += rng.normal(0.0, noise, size=out.shape).astype(np.float32)
+        Xt = torch.from_numpy(out)
+        if resolution is not None and resolution != canvas:
+            Xt = F.interpolate(Xt, size=(int(resolution), int(resolution)), mode="area").contiguous()
+        parts[f"X_{part}"], parts[f"y_{part}"] = Xt, y.repeat(copies)
+    info = dict(base.info, canvas=canvas, copies=copies, noise=noise)
+    if resolution is not None:
+        info["resolution"] = int(resolution)
+    return Data(**parts, num_classes=10, name="shifted_digits", info=info)
 
 
 def from_tensors(X, y, *, num_classes: int | None = None, val_fraction: float = 0.2, test_fraction: float = 0.2,

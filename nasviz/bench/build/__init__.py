@@ -125,8 +125,6 @@ def build(name: str = "digits201", *, recipe: Recipe | None = None, seeds=None, 
         ``trained`` (runs trained now), ``done`` and ``total`` (runs in the journal for
         these seeds, of all), ``seconds`` (wall time of this call), ``journal``.
     """
-    from ...data import digits
-
     recipe = _resolve(name, recipe, seeds)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidArgumentError(f"workers must be an integer >= 1, got {workers!r}")
@@ -134,7 +132,7 @@ def build(name: str = "digits201", *, recipe: Recipe | None = None, seeds=None, 
         raise InvalidArgumentError(f"limit must be a number of classes >= 1 (or None for all), got {limit!r}")
     path = journal_path(name, journal)
     _, reps = canonical_classes()
-    header = _header(name, recipe, len(reps), digits(resolution=recipe.resolution))
+    header = _header(name, recipe, len(reps), recipe.data())
     _check_header(path, header)
     state = read_journal(path)
     todo = tasks(recipe, reps, state["runs"], header, limit)

@@ -102,7 +102,8 @@ def describe(name: str, journal: dict, recipe: Recipe, n_classes: int, done: int
     codes = sorted({s.get("code", "unrecorded") for s in journal["segments"]})
     return (
         f"{name}: every cell of NAS-Bench-201's cell space (nv.CellSpace(), 15,625 cells) trained by nasviz on "
-        f"scikit-learn's handwritten digits. Recipe: {recipe.describe()}. Isomorphic cells share one training: "
+        f"scikit-learn's handwritten digits{'' if recipe.canvas == 8 else ' pasted on a larger canvas'}. "
+        f"Recipe: {recipe.describe()}. Isomorphic cells share one training: "
         f"one representative per canonical class (space.canonical, {n_classes:,} classes; the lowest space.index "
         "of the class) was trained, and every member of the class carries its representative's accuracies, loss "
         "and seconds; params and flops are counted for each cell's own network (a multiply-add is 2 FLOPs, input "
