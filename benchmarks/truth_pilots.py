@@ -40,6 +40,8 @@ VARIANTS = {
     "shift12x2": ({"canvas": 12, "copies": 2}, dict(epochs=6, channels=4, batch_size=128, lr=0.05)),
     "shift16": ({"canvas": 16}, dict(epochs=6, channels=4, batch_size=128, lr=0.05)),
     "shift12-noise": ({"canvas": 12, "noise": 0.3}, dict(epochs=6, channels=4, batch_size=128, lr=0.05)),
+    "shift12-b64": ({"canvas": 12}, dict(epochs=6, channels=4, batch_size=64, lr=0.05)),
+    "shift12-b32": ({"canvas": 12}, dict(epochs=6, channels=4, batch_size=32, lr=0.05)),
     "shift10": ({"canvas": 10}, dict(epochs=6, channels=4, batch_size=128, lr=0.05)),
     "shift12-e4": ({"canvas": 12}, dict(epochs=4, channels=4, batch_size=128, lr=0.05)),
     "shift12-k32": ({"canvas": 12}, dict(epochs=6, channels=4, batch_size=128, lr=0.05, max_batch=32)),
