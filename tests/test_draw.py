@@ -449,3 +449,13 @@ def test_draw_diff_rejects_mixed_kinds(space, ax):
         nv.draw_diff(space.sample(seed=0), nv.MacroSpace().sample(seed=0), ax=ax)
     with pytest.raises(InvalidArchitectureError, match="different edges"):
         diff_edges(space.sample(seed=0), nv.CellSpace(nodes=5).sample(seed=0))
+
+
+def test_macro_diff_compares_the_fully_connected_head():
+    s = nv.MacroSpace(max_layers=2, max_fc_layers=2, fc_units=(16, 32))
+    base = s.from_string("conv(16,k3,s1,relu,d0.0) | fc(16) > fc(32)")
+    changed, removed = nv.drawing.macro_diff(base, s.from_string("conv(16,k3,s1,relu,d0.0) | fc(32)"))
+    assert [c for _, c in changed] == [(("units", 16, 32),)] and len(removed) == 1
+    ax = nv.draw_diff(base, s.from_string("conv(16,k3,s1,relu,d0.0)"))
+    assert ax.get_title() == "0 layers changed, 2 removed"
+    plt.close(ax.figure)

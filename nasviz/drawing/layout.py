@@ -357,6 +357,8 @@ def macro_diff(a, b) -> tuple[list[tuple[object, tuple]], list[object]]:
     ``changes`` is a tuple of ``(setting, old, new)`` (``("layer", None, "added")`` for a
     layer that ``a`` does not have), and ``removed`` the nodes of ``a`` beyond ``b``'s
     depth. Settings are compared in :data:`~nasviz.spaces.macro.LAYER_FIELDS` order.
+    The fully connected hidden layers after the pooling (``MacroSpace(max_fc_layers=...)``)
+    are compared the same way, by position among themselves (setting ``units``).
 
     Examples
     --------
@@ -366,22 +368,28 @@ def macro_diff(a, b) -> tuple[list[tuple[object, tuple]], list[object]]:
     >>> b = s.from_string("conv(32,k3,s1,relu,d0.0) > max_pool(k3,s2) > identity")
     >>> macro_diff(a, b)
     ([(1, (('filters', 16, 32),)), (3, (('layer', None, 'added'),))], [])
+    >>> s = nv.MacroSpace(max_layers=2, max_fc_layers=2, fc_units=(16, 32))
+    >>> macro_diff(s.from_string("conv(16,k3,s1,relu,d0.0) | fc(16)"),
+    ...            s.from_string("conv(16,k3,s1,relu,d0.0) | fc(32) > fc(16)"))
+    ([(3, (('units', 16, 32),)), (4, (('layer', None, 'added'),))], [])
     """
     ga, gb = _graph(a), _graph(b)
     if _graph_kind(ga) != "chain" or _graph_kind(gb) != "chain":
         raise InvalidArchitectureError("macro_diff compares two layer chains; use diff_edges for cells")
 
-    def layers(g):
-        return [n for gen in _generations(g) for n in gen if g.nodes[n].get("kind") == "layer"]
+    def nodes(g, kind):
+        return [n for gen in _generations(g) for n in gen if g.nodes[n].get("kind") == kind]
 
-    la, lb = layers(ga), layers(gb)
-    changed = []
-    for k, nb in enumerate(lb):
-        if k >= len(la):
-            changed.append((nb, (("layer", None, "added"),)))
-            continue
-        da, db = ga.nodes[la[k]], gb.nodes[nb]
-        diffs = tuple((f, da.get(f), db.get(f)) for f in LAYER_FIELDS if da.get(f) != db.get(f))
-        if diffs:
-            changed.append((nb, diffs))
-    return changed, la[len(lb):]
+    changed, removed = [], []
+    for kind, fields in (("layer", LAYER_FIELDS), ("fc", ("units",))):
+        la, lb = nodes(ga, kind), nodes(gb, kind)
+        for k, nb in enumerate(lb):
+            if k >= len(la):
+                changed.append((nb, (("layer", None, "added"),)))
+                continue
+            da, db = ga.nodes[la[k]], gb.nodes[nb]
+            diffs = tuple((f, da.get(f), db.get(f)) for f in fields if da.get(f) != db.get(f))
+            if diffs:
+                changed.append((nb, diffs))
+        removed += la[len(lb):]
+    return changed, removed
