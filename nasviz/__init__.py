@@ -32,6 +32,7 @@ _LAZY = {
     "draw": "nasviz.drawing",
     "draw_network": "nasviz.drawing",
     "draw_diff": "nasviz.drawing",
+    "draw_effects": "nasviz.drawing.effects",
     "Search": "nasviz.search",
     "BatchExecutor": "nasviz.search",
     "History": "nasviz.history",

@@ -232,3 +232,15 @@ def test_recipe_estimator_takes_changes_and_names_bad_ones():
     assert nv.bench.recipe("digits201") is RECIPES["digits201"]
     with pytest.raises(nv.errors.NasvizError, match="no build recipe for table 'nb201-12epoch'"):
         nv.bench.recipe("nb201-12epoch")
+
+
+def test_committed_journal_assembles_to_the_shipped_table(tmp_path):
+    if "digits201" not in nv.bench.available():
+        pytest.skip("digits201 is not built in this installation (its journal is being built)")
+    from nasviz.bench.tables import DATA_DIR, TABLES
+
+    committed = json.loads((B.JOURNAL_DIR / "digits201" / "recipe.json").read_text())
+    assert committed["recipe"] == RECIPES["digits201"].identity() and "space" not in committed["recipe"]
+    out = tmp_path / "digits201.npz"
+    B.finalize("digits201", out=out, verbose=False)
+    assert B.sha256(out) == TABLES["digits201"][1] == B.sha256(DATA_DIR / TABLES["digits201"][0])

@@ -9,6 +9,9 @@
   (every metric and the cost of many cells at once), ``row`` and ``array`` (the
   stored arrays).
 - ``nv.estimators.Tabular(bench)`` turns a table into an estimator.
+- :func:`decision_effects`: in a table over a :class:`~nasviz.MacroSpace`, how much each
+  single-setting change (kernel 3 -> 5, one more layer, ...) moves the values, from
+  matched pairs with bootstrap intervals (``nv.draw_effects`` draws it).
 - :func:`recipe` the fixed training recipe of a table that nasviz builds (digits201):
   ``nv.bench.recipe("digits201").estimator(seed=0, epochs=2)`` trains its networks.
   It comes from the build side, :mod:`nasviz.bench.build` (which also rebuilds the
@@ -28,9 +31,11 @@ True
 
 from .benchmark import Benchmark, NotInTableError
 from .custom import from_csv, from_dataframe
+from .effects import decision_effects
 from .tables import available, load
 
-__all__ = ["Benchmark", "NotInTableError", "Recipe", "available", "from_csv", "from_dataframe", "load", "recipe"]
+__all__ = ["Benchmark", "NotInTableError", "Recipe", "available", "decision_effects", "from_csv", "from_dataframe",
+           "load", "recipe"]
 
 # the build side (nasviz.bench.build) sits above nasviz.estimators: imported only when its names are asked for
 _BUILD_SIDE = {"Recipe": "Recipe", "recipe": "get_recipe"}

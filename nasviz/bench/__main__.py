@@ -5,6 +5,7 @@
     python -m nasviz.bench list
     python -m nasviz.bench build digits201 [--seeds 0 1 2] [--workers 2] [--limit N] [--journal PATH]
     python -m nasviz.bench build digits201 --finalize [--partial --out PATH]
+    python -m nasviz.bench build shifted-layers --limit 32 --workers 1 --journal PATH   # a layer-chain table
 
 ``build`` continues from the journal (finished runs are never trained again) and can
 be stopped at any time; ``--finalize`` assembles the journal into the table's NPZ and
@@ -28,10 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "build", help="train (or continue training) a table; --finalize writes its NPZ",
         description="Train every (canonical class, seed) run of the table's recipe that the journal lacks, "
                     "appending each finished chunk to the journal (resumable: stop at any time and run again). "
+                    "In a layer-chain table (shifted-layers) every architecture is its own class. "
                     "--finalize assembles the journal into the table's NPZ and prints its sha256.")
-    b.add_argument("name", help="the table, e.g. digits201")
+    b.add_argument("name", help="the table: digits201, shifted201 or shifted-layers")
     b.add_argument("--seeds", type=int, nargs="+", default=None, metavar="S",
-                   help="training seeds (default: the recipe's, 0 1 2)")
+                   help="training seeds (default: the recipe's, e.g. 0 1 2 for digits201)")
     b.add_argument("--workers", type=int, default=2, help="worker processes, one CPU thread each (default 2)")
     b.add_argument("--limit", type=int, default=None, metavar="N",
                    help="only the chunks holding the first N classes of the fixed build order")
@@ -52,9 +54,12 @@ def run(args) -> int:
     from .tables import DATA_DIR, TABLES
 
     if args.bench_command == "list":
-        for name, (file, checksum) in TABLES.items():
-            present = (DATA_DIR / file).is_file()
-            line = f"{name:<16} {'shipped' if present else 'not built'}: {DATA_DIR / file}"
+        for name in list(TABLES) + [n for n in RECIPES if n not in TABLES]:
+            if name in TABLES:
+                file = TABLES[name][0]
+                line = f"{name:<16} {'shipped' if (DATA_DIR / file).is_file() else 'not built'}: {DATA_DIR / file}"
+            else:
+                line = f"{name:<16} not shipped (a recipe nasviz can build)"
             if name in RECIPES:
                 try:
                     st = builder.status(name)

@@ -24,7 +24,6 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, NasvizError, check_choice
 from ..spaces.base import Space
-from ..spaces.cell import CellSpace
 from .axes import TableAxes, span
 from .files import FORMAT, METRIC_PREFIX, read_table, space_spec, write_npz
 from .rows import CellRows, NotInTableError
@@ -388,11 +387,20 @@ class Benchmark:
         """Write the table to an NPZ file that :meth:`read` (and ``nv.bench.load(path)``) reads back.
 
         The file holds plain arrays and a JSON header, no pickled objects, and is
-        byte-identical for identical tables (:mod:`nasviz.bench.files`). Only
-        :class:`~nasviz.spaces.CellSpace` tables can be saved.
+        byte-identical for identical tables (:mod:`nasviz.bench.files`). Tables over a
+        :class:`~nasviz.CellSpace` or a :class:`~nasviz.MacroSpace` can be saved: the
+        header holds the space's constructor arguments, and reading rebuilds it.
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np, nasviz as nv
+        >>> space = nv.MacroSpace(max_layers=1, ops=("conv", "max_pool"), filters=(8,))
+        >>> bench = nv.bench.Benchmark("tiny", space, {"acc": np.linspace(0, 1, len(space))})
+        >>> path = bench.save(tempfile.mkdtemp() + "/tiny.npz")
+        >>> again = nv.bench.load(path)
+        >>> again.space == space, again.query(space[3]) == bench.query(space[3])
+        (True, True)
         """
-        if not isinstance(self.space, CellSpace):
-            raise InvalidArgumentError(f"only CellSpace tables can be saved, this one is over {self.space!r}")
         meta = {
             "format": FORMAT, "name": self.name, "description": self.description, "space": space_spec(self.space),
             "metrics": self.metrics, "default_metric": self.default_metric, "epochs": self.epochs,

@@ -9,6 +9,7 @@ header and names the file and the cause of any damage.
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import zipfile
@@ -17,10 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InvalidFileError, NasvizError
+from ..errors import InvalidArgumentError, InvalidFileError, NasvizError
+from ..spaces.base import Space
 from ..spaces.cell import CellSpace
+from ..spaces.macro import MacroSpace
 
-__all__ = ["FORMAT", "METADATA_KEYS", "METRIC_PREFIX", "read_table", "space_spec", "write_npz"]
+__all__ = ["FORMAT", "METADATA_KEYS", "METRIC_PREFIX", "SPACE_TYPES", "read_table", "space_from_spec", "space_spec",
+           "write_npz"]
 
 #: The format number a table file's header carries.
 FORMAT = 1
@@ -45,9 +49,64 @@ def write_npz(path, arrays: Mapping[str, np.ndarray]) -> Path:
     return path
 
 
-def space_spec(space: CellSpace) -> dict:
-    """The header's description of a cell space (what :func:`read_table` rebuilds it from)."""
-    return {"type": "CellSpace", "ops": list(space.ops), "nodes": space.nodes}
+#: The spaces a table file can hold, by the ``type`` its header's ``space`` names.
+SPACE_TYPES = {"CellSpace": CellSpace, "MacroSpace": MacroSpace}
+
+
+def _arguments(cls) -> list[str]:
+    return [n for n in inspect.signature(cls.__init__).parameters if n != "self"]
+
+
+def _plain(value):
+    """A constructor argument in JSON form: sequences as lists, numpy scalars as Python numbers."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    return [_plain(v) for v in value]
+
+
+def space_spec(space: Space) -> dict:
+    """The header's description of a space (what :func:`space_from_spec` rebuilds it from): its ``type``
+    and its constructor's keyword arguments, JSON lists for tuples.
+
+    A :class:`~nasviz.CellSpace` is written as ``{"type": "CellSpace", "ops": [...], "nodes": N}``; a
+    :class:`~nasviz.MacroSpace` with every argument of its constructor. Another space raises
+    :class:`~nasviz.errors.InvalidArgumentError`.
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> space_spec(nv.CellSpace())["nodes"]
+    4
+    >>> spec = space_spec(nv.MacroSpace(max_layers=1, fc_units=(16,), max_fc_layers=1))
+    >>> spec["type"], spec["fc_units"], space_from_spec(spec) == nv.MacroSpace(max_layers=1, fc_units=(16,),
+    ...                                                                      max_fc_layers=1)
+    ('MacroSpace', [16], True)
+    """
+    if isinstance(space, CellSpace):
+        return {"type": "CellSpace", "ops": list(space.ops), "nodes": space.nodes}
+    if type(space) is MacroSpace:
+        spec = {"type": "MacroSpace", **{k: _plain(getattr(space, k)) for k in _arguments(MacroSpace)}}
+        if space_from_spec(spec) != space:
+            raise InvalidArgumentError(f"{space!r} cannot be written to a table file: its arguments do not rebuild "
+                                       f"it ({spec})")
+        return spec
+    raise InvalidArgumentError(f"only tables over a CellSpace or a MacroSpace can be saved, this one is over "
+                               f"{space!r}; accepted: {', '.join(map(repr, SPACE_TYPES))}")
+
+
+def space_from_spec(spec: dict) -> Space:
+    """The space a table file's header describes (:func:`space_spec`); an unknown ``type`` raises
+    :class:`~nasviz.errors.UnknownNameError` naming it and the accepted ones."""
+    from ..errors import check_choice
+
+    kind = check_choice("space type", spec["type"], SPACE_TYPES)
+    if kind == "CellSpace":
+        space = CellSpace(ops=tuple(spec["ops"]), nodes=spec["nodes"])
+        return CellSpace() if space == CellSpace() else space
+    arguments = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items() if k != "type"}
+    return MacroSpace(**arguments)
 
 
 def read_table(path, make: Callable):
@@ -61,18 +120,16 @@ def read_table(path, make: Callable):
     path = Path(path)
     meta, values, rows, cost = _read_arrays(path)
     try:
-        spec = meta["space"]
-        space = CellSpace(ops=tuple(spec["ops"]), nodes=spec["nodes"])
-        if space == CellSpace():
-            space = CellSpace()
+        space = space_from_spec(meta["space"])
         return make(meta["name"], space, values, default_metric=meta["default_metric"], epochs=meta["epochs"],
                     seeds=meta["seeds"], rows=rows, cost=cost, train_epochs=meta["train_epochs"],
                     description=meta["description"])
     except NasvizError as err:
         raise _bad(path, err) from None
     except (KeyError, TypeError) as err:
-        raise _bad(path, f"its header's 'space' must be {{'type': 'CellSpace', 'ops': [...], 'nodes': N}}, got "
-                         f"{meta.get('space')!r} ({type(err).__name__}: {err})") from None
+        raise _bad(path, f"its header's 'space' must be {{'type': 'CellSpace', 'ops': [...], 'nodes': N}} or "
+                         f"{{'type': 'MacroSpace', ...its keyword arguments}}, got {meta.get('space')!r} "
+                         f"({type(err).__name__}: {err})") from None
 
 
 def _bad(path: Path, cause) -> InvalidFileError:

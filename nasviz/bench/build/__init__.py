@@ -10,12 +10,17 @@ of the class gets its values) for each seed of the recipe
 killed build loses at most the chunks in flight, and a build with another recipe
 refuses to append.
 
+A recipe may name another space (``Recipe.space``): ``python -m nasviz.bench build
+shifted-layers`` trains every architecture of a small :class:`~nasviz.MacroSpace`,
+each its own class, one network after another inside a chunk
+(``recipe.make_space()`` decides; :mod:`~nasviz.bench.build.plan`).
+
 Classes are grouped into chunks in a fixed random order (``recipe.order_seed``,
 :mod:`~nasviz.bench.build.plan`), so the chunks, and so the numbers, do not depend on
 how the build was split into runs, and any finished prefix is a uniform random sample
 of the classes. ``--limit N`` builds the chunks holding the first ``N`` classes of that
-order. A finished (class, seed) pair is never trained again. Each chunk is trained as
-one fused network in a worker process (:mod:`~nasviz.bench.build.worker`).
+order. A finished (class, seed) pair is never trained again. Each chunk of cells is
+trained as one fused network in a worker process (:mod:`~nasviz.bench.build.worker`).
 
 :func:`finalize` assembles a complete journal into ``nasviz/bench/data/digits201.npz``
 (:mod:`~nasviz.bench.build.assemble`, :meth:`Benchmark.save`) and prints its sha256. An
@@ -65,7 +70,7 @@ from .journal import (
     read_journal,
 )
 from .plan import canonical_classes, tasks
-from .provenance import CODE_FILES, code_fingerprint, machine
+from .provenance import CODE_FILES, code_files, code_fingerprint, machine
 from .recipes import Recipe, get_recipe
 from .verify import verify
 from .worker import run_tasks
@@ -92,7 +97,7 @@ def status(name: str = "digits201", *, recipe: Recipe | None = None, seeds=None,
     """``done``/``total`` (class, seed) runs of a journal for the recipe's seeds, and ``classes``."""
     recipe = _resolve(name, recipe, seeds)
     path = journal_path(name, journal)
-    n_classes = len(canonical_classes()[1])
+    n_classes = len(canonical_classes(recipe.make_space())[1])
     runs = read_journal(path)["runs"] if (path / "recipe.json").is_file() else {}
     done = int(_have(runs, recipe, n_classes).sum())
     return {"done": done, "total": n_classes * len(recipe.seeds), "classes": n_classes, "seeds": recipe.seeds}
@@ -131,7 +136,7 @@ def build(name: str = "digits201", *, recipe: Recipe | None = None, seeds=None, 
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidArgumentError(f"limit must be a number of classes >= 1 (or None for all), got {limit!r}")
     path = journal_path(name, journal)
-    _, reps = canonical_classes()
+    _, reps = canonical_classes(recipe.make_space())
     header = _header(name, recipe, len(reps), recipe.data())
     _check_header(path, header)
     state = read_journal(path)
@@ -146,7 +151,7 @@ def build(name: str = "digits201", *, recipe: Recipe | None = None, seeds=None, 
               f"process{'es' if workers > 1 else ''}", file=sys.stderr, flush=True)
     if not todo:
         return summary
-    segment = _start_segment(name, path, state["segments"], workers, progress)
+    segment = _start_segment(name, path, state["segments"], workers, progress, recipe)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -165,9 +170,9 @@ def build(name: str = "digits201", *, recipe: Recipe | None = None, seeds=None, 
     return summary
 
 
-def _start_segment(name: str, path: Path, segments: list, workers: int, progress: bool) -> Segment:
+def _start_segment(name: str, path: Path, segments: list, workers: int, progress: bool, recipe: Recipe) -> Segment:
     """Open this build run's segment and write its start record: when, where, with what code."""
-    code = code_fingerprint()
+    code = code_fingerprint(code_files(recipe.space_kind))
     earlier = sorted({seg.get("code", "unrecorded") for seg in segments} - {code})
     if progress and earlier:
         print(f"{name}: note: earlier build runs trained with other code ({', '.join(earlier)}; now {code}): "
@@ -181,7 +186,8 @@ def _start_segment(name: str, path: Path, segments: list, workers: int, progress
 
 def journal_table(name: str = "digits201", *, recipe: Recipe | None = None, seeds=None, journal=None,
                   partial: bool = False):
-    """The journal as a :class:`Benchmark` over all cells (``partial``: the cells of classes with a run).
+    """The journal as a :class:`Benchmark` over all members of the recipe's space (``partial``: the members
+    of classes with a run).
 
     Raises :class:`IncompleteBuildError` if runs are missing and ``partial`` is False.
     """
@@ -195,7 +201,7 @@ def _journal_table(name, *, recipe, seeds, journal, partial):
     if j["header"].get("recipe") != recipe.identity():
         raise InvalidArgumentError(f"the journal {str(path)!r} was built with another recipe: "
                                    f"{j['header'].get('recipe')}")
-    class_of, reps = canonical_classes()
+    class_of, reps = canonical_classes(recipe.make_space())
     have = _have(j["runs"], recipe, len(reps))
     done, total = int(have.sum()), have.size
     if done < total and not partial:

@@ -7,17 +7,27 @@ import os
 import platform
 from pathlib import Path
 
-__all__ = ["CODE_FILES", "code_fingerprint", "machine"]
+__all__ = ["CODE_FILES", "MACRO_CODE_FILES", "code_files", "code_fingerprint", "machine"]
 
 #: The source files whose code decides a run's numbers (besides torch), relative to the ``nasviz`` package:
 #: their sha256 is journaled per build run.
 CODE_FILES = ("estimators/training.py", "estimators/candidate.py", "estimators/chunks.py", "estimators/fit.py",
               "estimators/fused.py", "estimators/fused_layers.py", "estimators/fused_fit.py", "spaces/cell_model.py",
               "spaces/cell.py", "data.py", "bench/build/recipes.py")
+#: What a build over a :class:`~nasviz.MacroSpace` adds to :data:`CODE_FILES`: the layer-chain network and the
+#: member order (``space.index``, which numbers the journal's classes).
+MACRO_CODE_FILES = ("spaces/macro.py", "spaces/macro_model.py", "spaces/macro_layers.py", "spaces/macro_counting.py",
+                    "spaces/macro_choices.py", "spaces/macro_decisions.py")
 
 
-def code_fingerprint() -> str:
-    """sha256 (first 16 hex digits) of :data:`CODE_FILES`: a build run records the code it trained with.
+def code_files(space_kind: str = "cell") -> tuple:
+    """The source files behind a build over a space of ``space_kind`` (``Recipe.space_kind``)."""
+    return CODE_FILES if space_kind == "cell" else CODE_FILES + MACRO_CODE_FILES
+
+
+def code_fingerprint(files=CODE_FILES) -> str:
+    """sha256 (first 16 hex digits) of ``files`` (default :data:`CODE_FILES`; a build over a MacroSpace adds
+    :data:`MACRO_CODE_FILES`, :func:`code_files`): a build run records the code it trained with.
 
     The hash covers each file's path and bytes, so any edit to one of them (a comment
     included) or a move gives another fingerprint. A resumed build with other code (or
@@ -27,7 +37,7 @@ def code_fingerprint() -> str:
     """
     root = Path(__file__).resolve().parents[2]  # the nasviz package
     h = hashlib.sha256()
-    for name in CODE_FILES:
+    for name in files:
         h.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
     return h.hexdigest()[:16]
 

@@ -1,6 +1,9 @@
-"""Training the tasks of a build: each chunk as one fused network, in worker processes of one thread each.
+"""Training the tasks of a build: each chunk of classes, in worker processes of one thread each.
 
-A task (:func:`nasviz.bench.build.plan.tasks`) is one chunk of classes with one seed;
+A chunk of CellSpace classes trains as one fused network; a chunk of MacroSpace
+architectures (which do not fuse) trains one network after another in the same process
+(``Training.evaluate_many`` decides). A task (:func:`nasviz.bench.build.plan.tasks`) is
+one chunk of classes with one seed;
 :func:`train_chunk` trains it and returns the record the journal keeps. :func:`run_tasks`
 runs tasks in this process (``workers=1``) or in a pool of spawned processes, appending
 each finished chunk to the build run's segment; Ctrl-C, ``timeout`` and ``kill``
@@ -13,7 +16,6 @@ import json
 import time
 
 from ...devices import torch_threads
-from ...spaces.cell import CellSpace
 from .recipes import Recipe
 
 __all__ = ["init_worker", "run_tasks", "train_chunk"]
@@ -32,16 +34,17 @@ def init_worker() -> None:
 
 
 def train_chunk(task) -> dict:
-    """Train one chunk (its classes' representatives, one seed) as one fused network."""
+    """Train one chunk (its classes' representatives, one seed) with the recipe's space: CellSpace cells as one
+    fused network, other networks one at a time."""
     recipe_dict, seed, chunk_id, classes, cells, n_val, n_test = task
     import torch
 
     recipe = Recipe.from_dict(recipe_dict)
     key = json.dumps(recipe.identity(), sort_keys=True)
     if _WORKER.get("key") != key:
-        _WORKER.update(key=key, data=recipe.data(), space=CellSpace())
+        _WORKER.update(key=key, data=recipe.data(), space=recipe.make_space())
     space, data = _WORKER["space"], _WORKER["data"]
-    est = recipe.estimator(seed, data=data)
+    est = recipe.estimator(seed, data=data, space=space)
     wall, cpu = time.perf_counter(), time.process_time()
     results = est.evaluate_many([space[int(i)] for i in cells])
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
