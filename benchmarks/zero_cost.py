@@ -39,6 +39,7 @@ Usage::
     python benchmarks/zero_cost.py --all --workers 2     # plus every cell with naswot + synflow + snip
     python benchmarks/zero_cost.py --train-epochs 0      # skip the training reference
     python benchmarks/zero_cost.py --nb201-proxies all   # every proxy on NAS-Bench-201-sized networks (slow)
+    python benchmarks/zero_cost.py --truth shifted201 --train-epochs 0 --nb201-proxies none   # the new truth
 
 The machine is shared: the script prints the load average next to its timings.
 """
@@ -76,7 +77,12 @@ def _worker(spec: dict) -> dict:
     import nasviz as nv
 
     torch.set_num_threads(spec["threads"])
-    data = nv.data.digits(resolution=8)
+    if spec.get("truth"):  # the task of a table that nasviz builds (its recipe's data)
+        from nasviz.bench.build.recipes import get_recipe
+
+        data = get_recipe(spec["truth"]).data()
+    else:
+        data = nv.data.digits(resolution=8)
     space = nv.CellSpace()
     archs = [space[i] for i in spec["indices"]]
     out = {}
@@ -210,6 +216,8 @@ def _references(indices, args) -> dict:
             print(f"# digits201 present but not queried: {type(err).__name__}: {err}")
     else:
         print("# digits201 table not shipped yet: no Spearman against it")
+    if getattr(args, "truth_table", None) is not None:
+        refs[args.truth] = np.asarray(args.truth_table.query_many(archs), float)
     if "nb201-12epoch" in available:
         try:
             bench = nv.bench.load("nb201-12epoch")
@@ -342,6 +350,30 @@ def _sample_section(args, nv, proxies, indices, base) -> None:
     _trio_section(args, indices, base, rows)
 
 
+def _truth_sample(args, nv, rng):
+    """``--sample`` representatives of connected classes with every seed in ``--truth``'s journal; sets
+    ``args.truth_table`` (the journal as a partial table, its mean over seeds) and the recipe's width."""
+    from nasviz.bench.build import journal_table
+    from nasviz.bench.build.recipes import get_recipe
+
+    recipe = get_recipe(args.truth)
+    bench = journal_table(args.truth, journal=args.journal, partial=True)
+    space = bench.space
+    class_of, reps = space.canonical_classes()
+    final = np.asarray(bench.array("val_acc"))[:, :, -1]
+    held = np.array([space.index(a) for a in bench.archs()])
+    ok = [int(i) for r, i in enumerate(held) if i == reps[class_of[i]] and np.isfinite(final[r]).all()
+          and space.is_connected(space[int(i)])]
+    if len(ok) < args.sample:
+        print(f"# only {len(ok)} connected classes have every seed in the journal: the sample is all of them")
+    indices = sorted(int(i) for i in rng.choice(ok, size=min(args.sample, len(ok)), replace=False))
+    args.sample = len(indices)
+    args.truth_table = bench
+    args.channels = recipe.channels
+    return indices, (f"{args.truth}'s task ({recipe.data().input_shape}), {len(ok):,} connected classes with "
+                     f"all {len(recipe.seeds)} seeds in its journal")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sample", type=int, default=200, help="cells in the seeded sample (default 200)")
@@ -359,6 +391,10 @@ def main(argv=None) -> None:
     parser.add_argument("--all", action="store_true", help="score all 15,625 cells with naswot + synflow + snip")
     parser.add_argument("--all-only", action="store_true", help="with --all: skip the sample measurements")
     parser.add_argument("--save", default=None, help="with --all: write the scores to this .npz file")
+    parser.add_argument("--truth", default=None,
+                        help="a table nasviz builds (e.g. shifted201): sample its connected classes with every "
+                             "seed in its journal, score them on its task and width, rank against its mean")
+    parser.add_argument("--journal", default=None, help="with --truth: its build journal (default its own)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.nb201_proxies = {"none": [], "all": None}.get(args.nb201_proxies, args.nb201_proxies.split(","))
@@ -372,10 +408,14 @@ def main(argv=None) -> None:
     if args.nb201_proxies is None:
         args.nb201_proxies = list(nv.estimators.ZeroCost.available())
     rng = np.random.default_rng(args.seed)
-    indices = sorted(int(i) for i in rng.choice(N_CELLS, size=args.sample, replace=False))
+    task = "digits 8x8"
+    if args.truth:
+        indices, task = _truth_sample(args, nv, rng)
+    else:
+        indices = sorted(int(i) for i in rng.choice(N_CELLS, size=args.sample, replace=False))
     base = {"indices": indices, "threads": args.threads, "seed": args.seed, "batch_size": args.batch_size,
-            "channels": args.channels}
-    print(f"# zero-cost proxies: {args.sample} seeded CellSpace cells (seed {args.seed}), digits 8x8, "
+            "channels": args.channels, "truth": args.truth}
+    print(f"# zero-cost proxies: {args.sample} seeded CellSpace cells (seed {args.seed}), {task}, "
           f"batch {args.batch_size}, {args.channels} channels, {args.workers} worker processes; "
           f"{os.cpu_count()} CPUs; {_load()}")
 
