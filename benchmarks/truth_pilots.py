@@ -54,6 +54,8 @@ VARIANTS = {
     "shift12": ({"canvas": 12}, BASE),
     "shift12-e10": ({"canvas": 12}, {**BASE, "epochs": 10}),
     "shift12-e4": ({"canvas": 12}, {**BASE, "epochs": 4}),
+    "shift12-adam": ({"canvas": 12}, {**BASE, "optimizer": "adam", "lr": 0.01}),
+    "shift12-lr0.1": ({"canvas": 12}, {**BASE, "lr": 0.1}),
     "shift12-b64": ({"canvas": 12}, {**BASE, "batch_size": 64}),
     "shift12-b32": ({"canvas": 12}, {**BASE, "batch_size": 32}),
     "shift12-k32": ({"canvas": 12}, {**BASE, "max_batch": 32}),
