@@ -226,7 +226,11 @@ def shifted_digits(canvas: int = 12, copies: int = 1, noise: float = 0.0, resolu
         except InvalidArgumentError:
             raise InvalidArgumentError(f"resolution must be an integer in [1, {canvas}] (the canvas is "
                                        f"{canvas}x{canvas}), or None, got {resolution!r}") from None
-    base = digits(subset=subset, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction)
+    subset = _check_fraction("subset", subset)
+    seed = check_seed("seed", seed)
+    base = digits(val_fraction=val_fraction, test_fraction=test_fraction)
+    # one generator over the whole parts (train, validation, test, in that order), so that an image sits at
+    # the same place whatever the subset, and the validation and test images are the full task's
     rng = np.random.default_rng([SPLIT_SEED, canvas, copies, int(round(noise * 1000))])
     parts = {}
     for part in ("train", "val", "test"):
@@ -238,11 +242,15 @@ def shifted_digits(canvas: int = 12, copies: int = 1, noise: float = 0.0, resolu
             out[j, :, r:r + 8, c:c + 8] = X[j % n]
         if noise:
             out += rng.normal(0.0, noise, size=out.shape).astype(np.float32)
-        Xt = torch.from_numpy(out)
+        Xt, yt = torch.from_numpy(out), y.repeat(copies)
+        if part == "train" and subset < 1:  # the images digits(subset=...) keeps, with all their copies
+            keep = _stratified_subset(y.numpy(), subset, seed)
+            rows = torch.as_tensor((keep[None, :] + n * np.arange(copies)[:, None]).ravel(), dtype=torch.int64)
+            Xt, yt = Xt[rows], yt[rows]
         if resolution is not None and resolution != canvas:
-            Xt = F.interpolate(Xt, size=(int(resolution), int(resolution)), mode="area").contiguous()
-        parts[f"X_{part}"], parts[f"y_{part}"] = Xt, y.repeat(copies)
-    info = dict(base.info, canvas=canvas, copies=copies, noise=noise)
+            Xt = F.interpolate(Xt, size=(int(resolution), int(resolution)), mode="area")
+        parts[f"X_{part}"], parts[f"y_{part}"] = Xt.contiguous(), yt
+    info = dict(base.info, canvas=canvas, copies=copies, noise=noise, subset=subset, seed=seed)
     if resolution is not None:
         info["resolution"] = int(resolution)
     return Data(**parts, num_classes=10, name="shifted_digits", info=info)
