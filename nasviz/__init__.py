@@ -42,7 +42,7 @@ _LAZY = {
 }
 _SUBMODULES = {
     "assignments", "bench", "cli", "comparison", "course", "data", "devices", "drawing", "errors",
-    "estimators", "grading", "history", "model_stats", "pareto", "search", "spaces", "storage", "strategies",
+    "estimators", "grading", "history", "model_stats", "oneshot", "pareto", "search", "spaces", "storage", "strategies",
     "trial", "validation", "params", "widgets",
 }
 

@@ -3,6 +3,7 @@
 from .base import Estimator, Result
 from .tabular import Tabular
 from .training import Training
+from .weight_sharing import WeightSharing
 from .zero_cost import ZeroCost
 
-__all__ = ["Estimator", "Result", "Tabular", "Training", "ZeroCost"]
+__all__ = ["Estimator", "Result", "Tabular", "Training", "WeightSharing", "ZeroCost"]
