@@ -231,7 +231,7 @@ def shifted_digits(canvas: int = 12, copies: int = 1, noise: float = 0.0, resolu
     base = digits(val_fraction=val_fraction, test_fraction=test_fraction)
     # one generator over the whole parts (train, validation, test, in that order), so that an image sits at
     # the same place whatever the subset, and the validation and test images are the full task's
-    rng = np.random.default_rng([SPLIT_SEED, canvas, copies, int(round(noise * 1000))])
+    rng = np.random.default_rng([SPLIT_SEED, canvas, copies, round(noise * 1000)])
     parts = {}
     for part in ("train", "val", "test"):
         X, y = getattr(base, f"X_{part}").numpy(), getattr(base, f"y_{part}")
