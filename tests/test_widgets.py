@@ -110,6 +110,44 @@ def test_space_explorer_macro_space_greys_out_unused_settings():
     assert ex.arch in space and ex.stats()["class_size"] is None
 
 
+def test_space_explorer_says_a_disconnected_cell_computes_nothing(bench):
+    from nasviz.widgets.space_explorer import DISCONNECTED_NOTE
+
+    ex = nv.widgets.SpaceExplorer(nv.CellSpace(), benchmarks=[bench], seed=0)
+    for dead in ("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+                 "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|nor_conv_3x3~2|"):  # node 2 never sees the input
+        ex.set_arch(dead)
+        assert ex.stats()["disconnected"] is True
+        assert ex.info.value.lower().count(DISCONNECTED_NOTE) >= 2  # a banner, and beside the accuracies
+        assert f"nb201-12epoch ({DISCONNECTED_NOTE})" in ex.info.value
+    ex.set_arch(EXAMPLE)
+    assert ex.stats()["disconnected"] is False and "disconnected" not in ex.info.value
+    assert nv.widgets.SpaceExplorer(nv.MacroSpace(max_layers=2), seed=0).stats()["disconnected"] is None
+
+
+def test_space_explorer_names_the_network_of_each_parameter_count(bench):
+    from nasviz.widgets.space_explorer import CANONICAL_NOTE, table_network
+
+    ex = nv.widgets.SpaceExplorer(nv.CellSpace(), benchmarks=[bench, "digits201"], seed=0)
+    ex.set_arch(EXAMPLE)
+    info = ex.info.value
+    own = ex.stats()["params"]
+    assert ("parameters (this nasviz network, space.build(arch): 16 channels, 1 cell per stage, 1x8x8 input)"
+            f"</td><td style='padding:1px 8px'>{own:,}") in info
+    nb201 = f"{bench.query(ex.arch, 'params'):,.0f}"
+    assert f"params (NAS-Bench-201's CIFAR-10 network)</td><td style='padding:1px 8px'>{nb201}" in info
+    assert "16 channels, 5 cells per stage, 3x32x32 input" in info
+    digits = nv.bench.load("digits201")
+    assert table_network(digits) == ("digits201's network", "4 channels, 1 cell per stage, 1x8x8 input")
+    assert "params (digits201" in info and "4 channels, 1 cell per stage, 1x8x8 input" in info
+    pd = pytest.importorskip("pandas")
+    assert table_network(nv.bench.from_dataframe(pd.DataFrame({"arch": [EXAMPLE], "acc": [0.5]}), name="mine")) is None
+    # the canonical string, explained in one line, for cells only
+    assert CANONICAL_NOTE in info and "\n" not in CANONICAL_NOTE
+    macro = nv.widgets.SpaceExplorer(nv.MacroSpace(max_layers=2), seed=0)
+    assert CANONICAL_NOTE not in macro.info.value
+
+
 # -- Pareto fronts and ParetoExplorer -------------------------------------------------------
 
 def _front_by_definition(x, y):
@@ -219,7 +257,8 @@ def test_search_runner_table_search_matches_search_run(bench):
     assert runner.search_.stopped_reason_ == "budget"
     png_of(runner.plot)
     png_of(runner.incumbent)
-    assert str(history.best.arch) in runner.topk.value and runner.topk.value.count("<tr>") == 1 + 4
+    table = runner.topk.value.replace("<wbr>", "")  # break points between a cell's nodes
+    assert str(history.best.arch) in table and runner.topk.value.count("<tr>") == 1 + 4
     assert f"best {history.best.score:.4g}" in runner.status.value
     assert not runner.run_button.disabled and runner.stop_button.disabled
     assert "60 trials" in repr(runner)
@@ -305,6 +344,142 @@ def test_search_runner_on_a_macro_space_with_two_workers():
     runner.run_button.click()
     assert "workers must be an integer >= 1, got 0" in runner.error_
     runner.close()
+
+
+LONG = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+
+
+def test_search_runner_top_k_table_shows_whole_architecture_strings():
+    from nasviz.widgets._common import CODE_STYLE, table_html
+
+    runner = nv.widgets.SearchRunner(nv.CellSpace(), strategy="random", budget=20, seed=0)
+    # the table has its own row at the widget's full width, not a corner beside the curve
+    assert runner.box.children[-1] is runner.topk
+    assert all(runner.topk not in getattr(c, "children", ()) for c in runner.box.children[:-1])
+    runner.run_button.click()
+    assert runner.wait(60)
+    arch_cells = runner.topk.value.split(CODE_STYLE + "'>")[1:]
+    assert len(arch_cells) == 5  # every architecture in the small monospace style that wraps
+    shown = [c.split("</td>")[0].replace("<wbr>", "") for c in arch_cells]
+    top = sorted(runner.history.ok_trials, key=lambda t: (-t.score, t.number))[:5]
+    assert shown == [str(t.arch) for t in top]  # whole strings, nothing cut
+    html = table_html(["arch"], [[LONG]], code_columns=(0,))
+    assert LONG.replace("+", "+<wbr>") in html and "overflow-wrap:anywhere" in html
+
+
+def test_search_runner_training_uses_trainings_own_defaults():
+    import inspect
+
+    from nasviz.estimators.training import Training
+
+    defaults = {k: p.default for k, p in inspect.signature(Training.__init__).parameters.items()
+                if p.default is not p.empty}
+    runner = nv.widgets.SearchRunner(nv.CellSpace(), strategy="random", budget=2, seed=4)
+    runner.estimator_dropdown.value = "training"
+    assert runner.training_note in runner.estimator_box.children
+    runner.epochs_text.value = 3
+    runner.resolution_text.value = 4
+    est = runner.make_estimator()
+    assert isinstance(est, Training)
+    assert (est.channels, est.batch_size, est.lr) == (defaults["channels"], defaults["batch_size"], defaults["lr"])
+    for name in ("optimizer", "weight_decay", "schedule", "cells_per_stage", "recalibrate_bn", "device", "inherit"):
+        assert getattr(est, name) == defaults[name], name
+    assert est.epochs == 3 and est.seed == 4 and est.data.input_shape == (1, 4, 4)
+    # the same estimator as a notebook's nv.estimators.Training(data, epochs=3)
+    same = Training(nv.data.digits(resolution=4, seed=4), epochs=3, seed=4)
+    assert est.fidelity == same.fidelity and (est.channels, est.batch_size) == (same.channels, same.batch_size)
+    assert f"{defaults['channels']} channels" in runner.training_note.value
+    assert f"batch {defaults['batch_size']}" in runner.training_note.value
+    # an estimator object passed in is used as given
+    mine = Training(nv.data.digits(), epochs=1, channels=4, batch_size=128)
+    runner = nv.widgets.SearchRunner(nv.CellSpace(), estimators={"mine": mine}, strategy="random", budget=2)
+    assert runner.make_estimator() is mine
+
+
+def test_search_runner_refused_run_clears_the_previous_results():
+    runner = nv.widgets.SearchRunner(nv.CellSpace(), strategy="random", budget=10, seed=0)
+    for refuse, fix in ((lambda r: setattr(r.budget_text, "value", 0), lambda r: setattr(r.budget_text, "value", 10)),
+                        (lambda r: (setattr(r.strategy_dropdown, "value", "local"),
+                                    setattr(r.knobs["initial"], "value", -2)),
+                         lambda r: setattr(r.strategy_dropdown, "value", "random"))):
+        runner.run_button.click()
+        assert runner.wait(60) and runner.error_ is None
+        png_of(runner.plot)
+        png_of(runner.incumbent)
+        assert runner.topk.value
+        refuse(runner)
+        runner.run_button.click()
+        assert runner.error_ is not None and not runner.running
+        assert [set(o["data"]) for o in runner.plot.outputs] == [{"text/plain"}]  # the old curve is gone
+        assert "refused" in runner.plot.outputs[0]["data"]["text/plain"]
+        assert runner.incumbent.outputs == () and runner.topk.value == ""
+        assert "refused" in runner.status.value
+        fix(runner)
+
+
+def _drawn_figures(monkeypatch):
+    """Record every architecture drawing a widget renders: ``[(figure, dpi)]``."""
+    from nasviz.widgets import _common
+
+    seen = []
+    render = _common.figure_png
+
+    def recording(fig, dpi=90, tight=True):
+        if any((p.get_gid() or "").startswith(("node ", "box ")) for ax in fig.axes for p in ax.patches):
+            seen.append((fig, dpi))
+        return render(fig, dpi=dpi, tight=tight)
+
+    monkeypatch.setattr(_common, "figure_png", recording)
+    return seen
+
+
+def test_widget_drawings_stay_legible(monkeypatch):
+    from nasviz.widgets._legible import MIN_TEXT_PX, legibility
+
+    seen = _drawn_figures(monkeypatch)
+    runner = nv.widgets.SearchRunner(nv.CellSpace(), strategy="random", budget=20, seed=0)
+    runner.run_button.click()
+    assert runner.wait(60)
+    runner_cells = list(seen)
+    ex = nv.widgets.SpaceExplorer(nv.CellSpace(), seed=0)
+    ex.mutate()
+    nv.widgets.SpaceExplorer(nv.MacroSpace(max_layers=3), seed=1)
+    nv.widgets.ParetoExplorer("nb201-12epoch", x="params", y="cifar10_val_acc")
+    space = nv.MacroSpace(max_layers=3)
+    chain = nv.widgets.SearchRunner(space, strategy="random", budget=3, seed=0)
+    chain.estimator_dropdown.value = "zero-cost"
+    chain.proxy_dropdown.value = "params"
+    chain.run_button.click()
+    assert chain.wait(60), chain.error_
+    assert len(seen) >= 6
+    for fig, dpi in seen:
+        report = legibility(fig, dpi)
+        assert report["min_px"] >= MIN_TEXT_PX - 1e-6 and not report["clashes"], report
+    # the incumbent of SearchRunner is small: its edges are colour-coded, with a legend of the ops
+    for fig, _ in runner_cells:
+        ax = fig.axes[0]
+        assert not [t for t in ax.texts if (t.get_gid() or "").startswith("edge label")]
+        assert ax.get_legend() is not None and ax.get_title().startswith("incumbent")
+
+
+def test_arch_figure_labels_edges_when_there_is_room():
+    from nasviz.widgets._legible import MIN_TEXT_PX, arch_figure, legibility
+
+    arch = nv.CellSpace().from_string(LONG)
+    big = arch_figure(arch, max_size=(7.5, 4.5), dpi=90)
+    small = arch_figure(arch, max_size=(4.0, 3.0), dpi=80)
+    labels = [t for t in big.axes[0].texts if (t.get_gid() or "").startswith("edge label")]
+    assert len(labels) == 6 and legibility(big, 90)["min_px"] >= MIN_TEXT_PX
+    assert not [t for t in small.axes[0].texts if (t.get_gid() or "").startswith("edge label")]
+    report = legibility(small, 80)
+    assert report["min_px"] >= MIN_TEXT_PX and report["width"] <= 4.05
+    legend = [t.get_text() for t in small.axes[0].get_legend().get_texts()]
+    assert sorted(legend) == sorted(set(arch.ops))
+    # a diff in little room still names the change
+    other = nv.CellSpace().from_string(LONG.replace("nor_conv_1x1~2", "skip_connect~2"))
+    diff = arch_figure(other, max_size=(4.0, 3.0), dpi=80, diff_from=arch)
+    texts = [t.get_text() for t in diff.axes[0].texts if (t.get_gid() or "").startswith("edge label")]
+    assert texts == ["nor_conv_1x1 \u2192\nskip_connect"]
 
 
 # -- StrategyRace ----------------------------------------------------------------------------
@@ -408,7 +583,7 @@ def test_proxy_lab_scores_real_networks(bench):
         assert res["stats"] == proxy_stats(res["scores"], lab.truth_, res["costs"], k=3)
         assert f"{res['stats']['top_k']:.2f}" in lab.table.value
     assert np.isfinite(lab.results_["train-1ep-25pct"]["scores"]).all()
-    assert lab.progress.value == lab.progress.max == 18
+    assert lab.progress.value == lab.progress.max == 18 and lab.progress.description == "18 / 18 scored"
     png_of(lab.plot)
     assert "finished" in lab.status.value and "6 architectures" in repr(lab)
 
@@ -418,7 +593,7 @@ def test_proxy_lab_with_a_mapping_bad_settings_and_stop():
     archs = [space[i * 511] for i in range(30)]
     gate = Gate(hold_at=12)  # holds the 12th evaluation, in the second chunk of 10
     lab = nv.widgets.ProxyLab({str(a): float(a.ops.count("nor_conv_3x3")) for a in archs},
-                              proxies={"convs": gate}, sample_size=30, seed=0)
+                              proxies={"convs": gate, "later": Gate(), "last": Gate()}, sample_size=30, seed=0)
     lab.sample_text.value = 40
     lab.run_button.click()
     assert "at most 30" in lab.error_ and not lab.running
@@ -430,9 +605,11 @@ def test_proxy_lab_with_a_mapping_bad_settings_and_stop():
     assert gate.reached_.wait(30)
     lab.stop_button.click()
     gate.release_.set()
-    assert lab.wait(30) and lab.status.value == "stopped"
+    assert lab.wait(30) and lab.status.value == "stopped: convs scored 20 of 30; not run: later, last"
     res = lab.results_["convs"]
     assert res["done"] == 20 and lab.progress.value == 20  # the chunk in progress ends, no further one starts
+    assert lab.progress.description == "20 / 90 scored"
+    assert [lab.results_[k]["done"] for k in ("later", "last")] == [0, 0]
     assert res["stats"]["spearman"] == pytest.approx(1.0)  # the gate scores exactly the truth
     assert not lab.run_button.disabled and lab.stop_button.disabled
     with pytest.raises(nv.errors.NasvizError):
@@ -459,3 +636,16 @@ def test_proxy_lab_uses_the_tables_recipe():
         assert lab.make_estimator("synflow").channels == channels
     low = lab.make_estimator("train-1ep-4px")
     assert low.data.X_train.shape[-1] == 4 and low.epochs == 1
+
+
+def test_proxy_lab_shows_every_proxy_and_how_to_choose_several():
+    lab = nv.widgets.ProxyLab("nb201-12epoch", proxies=("params", "synflow"), sample_size=5)
+    options = lab.proxies_select.options
+    assert len(options) >= 13 and lab.proxies_select.rows == len(options)
+    assert "choose several" in lab.select_hint.value and "Shift" in lab.select_hint.value
+    assert lab.select_hint in lab.box.children[2].children[0].children  # under the list
+    assert lab.progress.description == "0 / 0 scored"
+    lab.proxies_select.value = ("params", "flops")
+    lab.run_button.click()
+    assert lab.wait(60) and lab.error_ is None
+    assert lab.progress.description == "10 / 10 scored" and lab.status.value == "finished"

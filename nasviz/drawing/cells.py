@@ -46,15 +46,22 @@ from .styles import clamp, edge_font, edge_line, label_fontsize, op_order, op_st
 __all__ = ["default_figsize", "draw", "draw_diff"]
 
 
-def default_figsize(arch) -> tuple[float, float]:
+def default_figsize(arch, *, per_row: int = 6) -> tuple[float, float]:
     """A figure size (inches) at which :func:`draw` gives ``arch`` readable text.
+
+    ``per_row``: for a layer chain, the boxes per row of the drawing (as in
+    :func:`draw`); fewer per row give a narrower, taller figure. Cells ignore it.
 
     Examples
     --------
     >>> import nasviz as nv
     >>> default_figsize(nv.CellSpace().sample(seed=0))
     (7.4, 4.1)
+    >>> chain = nv.MacroSpace(max_layers=3).sample(seed=1)
+    >>> default_figsize(chain, per_row=3)[0] < default_figsize(chain)[0]
+    True
     """
+    per_row = check_positive_int("per_row", per_row)
     # matplotlib's default subplot fills 77.5% of the width and 77% of the height
     if arch_kind(arch) == "cell":
         pos = cell_layout(arch)
@@ -62,7 +69,7 @@ def default_figsize(arch) -> tuple[float, float]:
         inch = 1.6  # per node spacing: room for 8-point labels
         return (round(clamp(inch * (x1 - x0) / 0.775, 4.0, 14.0), 1),
                 round(clamp((inch * (y1 - y0) + 0.5) / 0.77, 2.5, 10.0), 1))
-    boxes, _ = macro_layout(arch)
+    boxes, _ = macro_layout(arch, per_row=per_row)
     x0, x1, y0, y1 = macro_extent(boxes)
     return (round(clamp((x1 - x0) / 0.775, 3.0, 16.0), 1), round(clamp((y1 - y0 + 0.6) / 0.77, 2.0, 12.0), 1))
 
@@ -226,7 +233,8 @@ def _change_note(changes) -> str:
     return "\n".join(f"{f} {old} \u2192 {new}" for f, old, new in changes)
 
 
-def draw_diff(a, b, ax=None, *, show_none: bool = True, legend: bool = True, colors: dict | None = None):
+def draw_diff(a, b, ax=None, *, show_none: bool = True, legend: bool = True, colors: dict | None = None,
+              labels: bool = True, fontsize: float | None = None, per_row: int = 6):
     """Draw ``b`` with what changed from ``a`` highlighted; return the Axes.
 
     For cells, the edges whose op changed (:func:`~nasviz.drawing.diff_edges`) are drawn
@@ -234,6 +242,12 @@ def draw_diff(a, b, ax=None, *, show_none: bool = True, legend: bool = True, col
     changed or added layers (:func:`~nasviz.drawing.macro_diff`) are outlined and
     annotated with the settings that changed; removed layers are listed in the title.
     The title says how many edges (layers) changed.
+
+    ``labels=False`` writes only the changes (cells: the unchanged edges carry no op,
+    the legend names them; chains: the unchanged boxes show their op only), which keeps
+    a small drawing legible; ``fontsize`` (points) fixes the size of a cell's labels
+    (by default fitted to the Axes); ``per_row`` is the boxes per row of a chain, as in
+    :func:`draw`.
 
     Examples
     --------
@@ -251,7 +265,11 @@ def draw_diff(a, b, ax=None, *, show_none: bool = True, legend: bool = True, col
     """
     ka, kb = arch_kind(a), arch_kind(b)
     check_ax(ax)
-    show_none, legend = check_bool("show_none", show_none), check_bool("legend", legend)
+    show_none, legend, labels = (check_bool("show_none", show_none), check_bool("legend", legend),
+                                 check_bool("labels", labels))
+    if fontsize is not None:
+        check_number("fontsize", fontsize, minimum=0, min_open=True)
+    per_row = check_positive_int("per_row", per_row)
     if ka != kb or type(a) is not type(b):
         raise InvalidArchitectureError(
             f"draw_diff needs two architectures of the same kind, got {type(a).__name__} ({ka}) and "
@@ -261,15 +279,16 @@ def draw_diff(a, b, ax=None, *, show_none: bool = True, legend: bool = True, col
     if kb == "cell":
         changes = diff_edges(a, b)
         highlight = {(u, v): f"{old} \u2192\n{new}" for u, v, old, new in changes}
-        _draw_cell_axes(b, ax, show_none=show_none, labels=True, legend=legend, colors=colors,
-                        highlight=highlight)
+        _draw_cell_axes(b, ax, show_none=show_none, labels=labels, legend=legend, colors=colors,
+                        highlight=highlight, fontsize=fontsize)
         n = len(changes)
         ax.set_title("no edge changed" if n == 0 else f"{n} edge{'s' if n != 1 else ''} changed",
                      fontsize=10)
         return ax
     changed, removed = macro_diff(a, b)
     notes = {node: _change_note(ch) for node, ch in changed}
-    draw_chain(b, ax, labels=True, legend=legend, colors=colors, highlight=set(notes), notes=notes)
+    draw_chain(b, ax, labels=labels, legend=legend, colors=colors, highlight=set(notes), notes=notes,
+               per_row=per_row)
     n = len(changed)
     title = "no layer changed" if n == 0 and not removed else f"{n} layer{'s' if n != 1 else ''} changed"
     if removed:

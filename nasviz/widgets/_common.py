@@ -24,6 +24,7 @@ from ..errors import InvalidArgumentError, NasvizError
 __all__ = [
     "Throttle",
     "WidgetBase",
+    "code_html",
     "describe_error",
     "new_figure",
     "show_figure",
@@ -82,12 +83,36 @@ def show_text(output: W.Output, text: str) -> None:
     output.outputs = ({"output_type": "display_data", "data": {"text/plain": text}, "metadata": {}},)
 
 
-def table_html(header, rows, *, caption: str | None = None) -> str:
+#: How :func:`table_html` shows its ``code_columns``: monospace, a little smaller, wrapping
+#: where the line is too narrow (at the break points, else anywhere) instead of being cut.
+CODE_STYLE = "font-family:monospace;font-size:11px;line-height:1.4;white-space:normal;overflow-wrap:anywhere"
+
+
+def code_html(text: str) -> str:
+    """``text`` escaped, with break opportunities after each ``+`` (between a cell's nodes)
+    and ``>`` (between a chain's layers).
+
+    Examples
+    --------
+    >>> code_html("|a~0|+|b~0|c~1|")
+    '|a~0|+<wbr>|b~0|c~1|'
+    """
+    out = html.escape(str(text), quote=False)
+    return out.replace("+", "+<wbr>").replace("&gt;", "&gt;<wbr>")
+
+
+def table_html(header, rows, *, caption: str | None = None, code_columns=()) -> str:
     """A small HTML table; cells are escaped (pass ``str`` values; floats are formatted).
+
+    ``code_columns``: indices of columns shown as code (architecture strings): in
+    :data:`CODE_STYLE`, wrapping between nodes or layers (:func:`code_html`) rather
+    than running past the right edge. The table is at most as wide as its container.
 
     Examples
     --------
     >>> "0.5</td>" in table_html(["a"], [[0.5]])
+    True
+    >>> "+<wbr>" in table_html(["arch"], [["|a~0|+|b~0|c~1|"]], code_columns=(0,))
     True
     """
     def cell(v):
@@ -95,10 +120,13 @@ def table_html(header, rows, *, caption: str | None = None) -> str:
             v = f"{v:.4g}"
         return html.escape(str(v), quote=False)
 
-    style = "border-collapse:collapse;font-size:12px"
+    code = set(code_columns)
+    style = "border-collapse:collapse;font-size:12px;max-width:100%"
     head = "".join(f"<th style='text-align:left;padding:1px 8px'>{cell(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td style='padding:1px 8px'>{cell(v)}</td>" for v in row) + "</tr>"
-                   for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='padding:1px 8px;{CODE_STYLE}'>{code_html(v)}</td>" if j in code
+                         else f"<td style='padding:1px 8px'>{cell(v)}</td>" for j, v in enumerate(row)) + "</tr>"
+        for row in rows)
     cap = f"<caption style='text-align:left;font-weight:bold'>{html.escape(caption)}</caption>" if caption else ""
     return f"<table style='{style}'>{cap}<tr>{head}</tr>{body}</table>"
 

@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import InvalidArgumentError, check_choice
 from ..pareto import pareto_front
 from ._common import WidgetBase, as_benchmark, new_figure, show_figure, table_html
+from ._legible import arch_figure
 
 __all__ = ["ParetoExplorer", "front_data"]
 
@@ -211,15 +212,9 @@ class ParetoExplorer(WidgetBase):
         show_figure(self.plot, fig, alt="pareto plot")
 
     def _render_cell(self) -> None:
-        from ..drawing import default_figsize, draw
-
         d, p = self.data_, self.selected_
         arch = self._arch_at(p)
-        w, h = default_figsize(arch)
-        scale = min(1.0, 5.5 / w)
-        fig = new_figure((w * scale, h * scale))
-        draw(arch, ax=fig.add_subplot())
-        show_figure(self.drawing, fig, alt=str(arch))
+        show_figure(self.drawing, arch_figure(arch, max_size=(5.5, 4.0), dpi=90), dpi=90, alt=str(arch))
         xname, yname = self.x_dropdown.value, self.y_dropdown.value
         on_front = np.flatnonzero(d["front"] == p)
         gx, gy = d["x"][d["front"]], d["y"][d["front"]]

@@ -106,11 +106,18 @@ class ProxyLab(WidgetBase):
     Attributes
     ----------
     proxies_select : ipywidgets.SelectMultiple
+        Every proxy on offer, all rows shown; several are chosen with Ctrl/Cmd- or
+        Shift-click (``select_hint`` says so).
+    select_hint : ipywidgets.HTML
     sample_text, top_k_text, seed_text : ipywidgets.IntText
     run_button, stop_button : ipywidgets.Button
     progress : ipywidgets.IntProgress
+        Architecture scores done, out of sample size x proxies; its description
+        reads ``"k / n scored"``.
     plot : ipywidgets.Output
     table, note, status, message : ipywidgets.HTML
+        ``status``: ``"scoring"``, ``"finished"``, or after Stop ``"stopped"`` with the
+        proxies cut short and those that never ran (``"stopped: not run: snip, grasp"``).
     sample_ : list
         The architectures of the last run.
     truth_ : numpy.ndarray
@@ -153,15 +160,17 @@ class ProxyLab(WidgetBase):
         wide = {"description_width": "initial"}
         chosen = [label for label in self.options_ if label in self._initial]
         self.proxies_select = W.SelectMultiple(options=list(self.options_), value=tuple(chosen),
-                                               description="proxies", rows=min(len(self.options_), 8), style=wide,
+                                               description="proxies", rows=len(self.options_), style=wide,
                                                layout=W.Layout(width="260px"))
+        self.select_hint = W.HTML("<span style='font-size:11px;color:#555'>Ctrl/Cmd-click or Shift-click to "
+                                  "choose several</span>")
         self.sample_text = W.IntText(value=sample_size, description="sample size", style=wide,
                                      layout=W.Layout(width="150px"))
         self.top_k_text = W.IntText(value=top_k, description="top k", style=wide, layout=W.Layout(width="110px"))
         self.seed_text = W.IntText(value=seed, description="seed", style=wide, layout=W.Layout(width="110px"))
         self.run_button = W.Button(description="Run", icon="play", button_style="success")
         self.stop_button = W.Button(description="Stop", icon="stop", button_style="danger", disabled=True)
-        self.progress = W.IntProgress(value=0, min=0, max=1, description="scored", style=wide,
+        self.progress = W.IntProgress(value=0, min=0, max=1, description="0 / 0 scored", style=wide,
                                       layout=W.Layout(width="350px"))
         self.status = W.HTML()
         self.note = W.HTML(self._note_html())
@@ -174,7 +183,7 @@ class ProxyLab(WidgetBase):
         self.box = W.VBox([
             W.HTML("<b>ProxyLab</b>: cheap proxies against the ground truth"),
             self.note,
-            W.HBox([self.proxies_select,
+            W.HBox([W.VBox([self.proxies_select, self.select_hint]),
                     W.VBox([W.HBox([self.sample_text, self.top_k_text, self.seed_text]),
                             W.HBox([self.run_button, self.stop_button])])]),
             W.HBox([self.progress, self.status]),
@@ -320,6 +329,7 @@ class ProxyLab(WidgetBase):
                                      "done": 0, "stats": None} for label in labels}
         self.table.value = ""
         self._begin_run(size * len(labels), "scoring")
+        self.progress.description = f"0 / {self.progress.max} scored"
 
         def score_all():
             for label, est in estimators.items():
@@ -343,9 +353,21 @@ class ProxyLab(WidgetBase):
 
     def _thread_done(self) -> None:
         self._throttle(force=True)
-        self.status.value = "stopped" if self._stop.is_set() else "finished"
+        self.status.value = html.escape(self._stopped_note()) if self._stop.is_set() else "finished"
         self.run_button.disabled = False
         self.stop_button.disabled = True
+
+    def _stopped_note(self) -> str:
+        """``"stopped"``, and which proxies were cut short or never ran."""
+        size = len(self.sample_)
+        with self._lock:
+            done = {label: res["done"] for label, res in self.results_.items()}
+        partial = [f"{label} scored {n} of {size}" for label, n in done.items() if 0 < n < size]
+        never = [label for label, n in done.items() if n == 0]
+        parts = ["; ".join(partial)] if partial else []
+        if never:
+            parts.append("not run: " + ", ".join(never))
+        return "stopped" + (": " + "; ".join(parts) if parts else "")
 
     def _on_top_k(self, change) -> None:
         int_value("top k", change["new"])
@@ -364,6 +386,7 @@ class ProxyLab(WidgetBase):
                     res["stats"] = proxy_stats(res["scores"][:n], truth[:n], res["costs"][:n], k=k)
                     parts[label] = (res["scores"][:n].copy(), res["stats"])
         self.progress.value = sum(r["done"] for r in self.results_.values())
+        self.progress.description = f"{self.progress.value} / {self.progress.max} scored"
         if not parts:
             return
         rows = [[label, s["n"], s["spearman"], s["kendall"], f"{s['top_k']:.2f}", f"{s['cost'] * 1000:.1f}",

@@ -9,9 +9,23 @@ import ipywidgets as W
 
 from ..errors import InvalidArgumentError, UnknownNameError
 from ._common import Throttle, WidgetBase, new_figure, show_figure, show_text, table_html
-from .search_settings import ESTIMATOR_KINDS, default_bench, estimator_options, knob_widget, strategy_knobs
+from ._legible import arch_figure
+from .search_settings import (
+    ESTIMATOR_KINDS,
+    default_bench,
+    estimator_options,
+    knob_widget,
+    strategy_knobs,
+    training_note_html,
+)
 
 __all__ = ["SearchRunner", "strategy_knobs"]
+
+#: Room (inches, at 80 dpi) for the incumbent's drawing: a cell fits beside the curve of the best
+#: score (its edges colour-coded, with a legend); a layer chain needs more width for legible
+#: text, and wraps under the curve where the notebook is narrow.
+INCUMBENT_SIZE = {"cell": (4.8, 3.2), "chain": (8.0, 4.5)}
+
 
 class SearchRunner(WidgetBase):
     """Choose a strategy, an estimator and a budget; run the search in the background.
@@ -22,7 +36,20 @@ class SearchRunner(WidgetBase):
     current settings. While it runs, the widget shows the best score so far over every
     evaluation (the table's optimum dashed), the incumbent cell, the top-k table and a
     progress bar, redrawn at most every ``update_interval`` seconds (longer when
-    redrawing is slow) so that thousands of fast table look-ups stay smooth.
+    redrawing is slow) so that thousands of fast table look-ups stay smooth. Settings
+    that the widget refuses (a budget of 0, a strategy that cannot be built) show their
+    message and clear the previous run's curve, cell and table.
+
+    The ``"training"`` estimator is ``nv.estimators.Training(data, space=space,
+    epochs=..., seed=...)``: the epochs, the data (``nv.data.digits`` at the chosen
+    resolution and subset, or ``data``) and the seed come from the controls, everything
+    else (channels, cells per stage, batch size, optimizer, learning rate, schedule,
+    weight decay, BatchNorm recalibration, device) is ``Training``'s own default, the
+    same as a notebook's ``nv.estimators.Training(data, epochs=...)`` (a note beside the
+    controls lists them). A table's build recipe (``nv.bench.recipe("digits201")``)
+    trains other networks, so its scores differ; pass such an estimator in
+    ``estimators`` (e.g. ``{"digits201 recipe, 2 epochs": recipe.estimator(epochs=2)}``)
+    to search with it.
 
     Parameters
     ----------
@@ -33,9 +60,10 @@ class SearchRunner(WidgetBase):
         NAS-Bench-201's cell space, none for other spaces.
     estimators : sequence
         What the estimator menu offers: ``"table"``, ``"training"`` (epochs,
-        resolution and subset of ``nv.data.digits`` as controls), ``"zero-cost"``
-        (a proxy name), and ready-made :class:`~nasviz.estimators.base.Estimator`
-        objects (a mapping ``{label: estimator}`` names them).
+        resolution and subset of ``nv.data.digits`` as controls; ``Training``'s
+        defaults otherwise), ``"zero-cost"`` (a proxy name), and ready-made
+        :class:`~nasviz.estimators.base.Estimator` objects (a mapping
+        ``{label: estimator}`` names them), used as given.
     data : nasviz.data.Data, optional
         Data for training and zero-cost estimators; by default ``nv.data.digits`` at
         the resolution and subset chosen in the controls.
@@ -61,6 +89,10 @@ class SearchRunner(WidgetBase):
     run_button, stop_button, resume_button : ipywidgets.Button
     progress : ipywidgets.IntProgress
     status, topk, message : ipywidgets.HTML
+        ``topk``: the top-k table, under the curve at the widget's full width, its
+        architecture strings in a small monospace font that wraps between nodes.
+    training_note : ipywidgets.HTML
+        The settings the ``"training"`` estimator takes from ``Training``'s defaults.
     plot, incumbent : ipywidgets.Output
     search_ : nasviz.Search or None
         The search of the last Run.
@@ -142,6 +174,7 @@ class SearchRunner(WidgetBase):
         self.resolution_text = W.IntText(value=8, description="resolution", style=wide,
                                          layout=W.Layout(width="140px"))
         self.subset_text = W.FloatText(value=1.0, description="subset", style=wide, layout=W.Layout(width="130px"))
+        self.training_note = W.HTML(training_note_html())
         from ..estimators.zero_cost import ZeroCost
 
         self.proxy_dropdown = W.Dropdown(options=list(ZeroCost.available()), value="synflow", description="proxy",
@@ -162,7 +195,7 @@ class SearchRunner(WidgetBase):
         self.status = W.HTML()
         self.plot = W.Output(layout=W.Layout(min_height="260px"))
         self.incumbent = W.Output()
-        self.topk = W.HTML()
+        self.topk = W.HTML(layout=W.Layout(width="100%"))
 
     def _wire_controls(self) -> None:
         self.strategy_dropdown.observe(self._guard(lambda _: self._build_knobs()), names="value")
@@ -181,7 +214,8 @@ class SearchRunner(WidgetBase):
                     self.resume_button]),
             W.HBox([self.progress, self.status]),
             self.message,
-            W.HBox([self.plot, W.VBox([self.incumbent, self.topk])]),
+            W.HBox([self.plot, self.incumbent], layout=W.Layout(flex_flow="row wrap", align_items="flex-start")),
+            self.topk,  # its own row: the architecture strings get the widget's whole width
         ])
 
     # -- controls --------------------------------------------------------------------
@@ -194,7 +228,7 @@ class SearchRunner(WidgetBase):
     def _show_estimator_knobs(self) -> None:
         kind = self.estimator_options_[self.estimator_dropdown.value]
         children = {"table": [self.metric_dropdown],
-                    "training": [self.epochs_text, self.resolution_text, self.subset_text],
+                    "training": [self.epochs_text, self.resolution_text, self.subset_text, self.training_note],
                     "zero-cost": [self.proxy_dropdown]}
         self.estimator_box.children = children.get(kind, []) if isinstance(kind, str) else []
         if self.data is not None:
@@ -220,7 +254,12 @@ class SearchRunner(WidgetBase):
         return self._data_cache[key]
 
     def make_estimator(self):
-        """The estimator the controls describe."""
+        """The estimator the controls describe.
+
+        ``"training"``: ``Training(data, space=space, epochs=<epochs>, seed=<seed>)``,
+        every other setting ``Training``'s default; an Estimator given in
+        ``estimators``: that object.
+        """
         choice = self.estimator_options_[self.estimator_dropdown.value]
         if not isinstance(choice, str):
             return choice
@@ -251,7 +290,14 @@ class SearchRunner(WidgetBase):
         """
         if self.running:
             raise InvalidArgumentError("a search is running; press Stop (or call stop()) first")
-        search = self.make_search()
+        self._clear_message()
+        try:
+            search = self.make_search()
+        except Exception:
+            self._clear_results("No search: the settings were refused (the message above says how to fix "
+                                "them). Change them and press Run.")
+            self._set_status("not run: settings refused")
+            raise
         self.search_ = search
         self.history = None
         with self._lock:
@@ -260,10 +306,16 @@ class SearchRunner(WidgetBase):
         self.progress.max = search.budget
         self.progress.value = 0
         self.progress.description = f"0 / {search.budget}"
-        self.topk.value = ""
-        self.incumbent.outputs = ()
+        self._clear_results(f"Running {type(search.strategy).__name__}: the first evaluations are on their way.")
         self._launch(search)
         return search
+
+    def _clear_results(self, note: str) -> None:
+        """Take the last run's curve, incumbent and table away; ``note`` takes the curve's place."""
+        show_text(self.plot, note)
+        self.incumbent.outputs = ()
+        self.topk.value = ""
+        self._best_drawn = None
 
     def resume(self):
         """Continue the last search after :meth:`stop` (same strategy state, same trials)."""
@@ -292,6 +344,9 @@ class SearchRunner(WidgetBase):
             self.search_.stop()
 
     def _thread_done(self) -> None:
+        if not self._trials:  # nothing to plot: say why instead of "running"
+            show_text(self.plot, "The search stopped with an error before any evaluation (see the message above)."
+                      if self.error_ is not None else "The search ended before any evaluation finished.")
         self.run_button.disabled = False
         self.stop_button.disabled = True
         search = self.search_
@@ -356,7 +411,7 @@ class SearchRunner(WidgetBase):
         top = sorted(history.ok_trials, key=lambda t: (-t.score, t.number))[: self.top_k]
         self.topk.value = table_html(["#", "trial", "score", "cost (s)", "arch"],
                                      [[i + 1, t.number, t.score, t.cost, str(t.arch)] for i, t in enumerate(top)],
-                                     caption=f"top {len(top)}")
+                                     caption=f"top {len(top)}", code_columns=(4,))
 
     def _optimum(self, search):
         from ..estimators.tabular import Tabular
@@ -373,14 +428,10 @@ class SearchRunner(WidgetBase):
             return None
 
     def _draw_incumbent(self, best) -> None:
-        from ..drawing import default_figsize, draw
+        from ..drawing.layout import arch_kind
 
-        w, h = default_figsize(best.arch)
-        scale = min(1.0, 4.8 / w)
-        fig = new_figure((w * scale, h * scale))
-        ax = fig.add_subplot()
-        draw(best.arch, ax=ax)
-        ax.set_title(f"incumbent: trial {best.number}, score {best.score:.4g}", fontsize=9)
+        fig = arch_figure(best.arch, max_size=INCUMBENT_SIZE[arch_kind(best.arch)], dpi=80,
+                          title=f"incumbent: trial {best.number}, score {best.score:.4g}")
         show_figure(self.incumbent, fig, dpi=80, alt=str(best.arch))
         self._best_drawn = best.arch
 

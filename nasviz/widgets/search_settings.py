@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import inspect
 import sys
 from collections.abc import Mapping
@@ -10,7 +11,8 @@ import ipywidgets as W
 
 from ..errors import InvalidArgumentError, UnknownNameError
 
-__all__ = ["ESTIMATOR_KINDS", "default_bench", "estimator_options", "knob_widget", "strategy_knobs"]
+__all__ = ["ESTIMATOR_KINDS", "default_bench", "estimator_options", "knob_widget", "strategy_knobs",
+           "training_defaults", "training_note_html"]
 
 ESTIMATOR_KINDS = ("table", "training", "zero-cost")
 
@@ -41,6 +43,40 @@ def strategy_knobs(name: str, space) -> dict:
         choices = getattr(module, p.name.upper() + "S", None)
         out[p.name] = (p.default, tuple(choices) if isinstance(choices, (tuple, list)) else None)
     return out
+
+
+#: What a SearchRunner's controls choose for its "training" estimator; the rest is Training's default.
+TRAINING_CONTROLS = ("data", "space", "epochs", "seed")
+
+
+def training_defaults() -> dict:
+    """``{keyword: default}`` of :class:`nasviz.estimators.Training` that a SearchRunner leaves
+    alone (all but the data, space, epochs and seed), read from its signature.
+
+    Examples
+    --------
+    >>> d = training_defaults()
+    >>> "epochs" in d, sorted(k for k in ("batch_size", "channels", "lr") if k in d)
+    (False, ['batch_size', 'channels', 'lr'])
+    """
+    from ..estimators.training import Training
+
+    return {p.name: p.default for p in inspect.signature(Training.__init__).parameters.values()
+            if p.name != "self" and p.name not in TRAINING_CONTROLS and p.default is not p.empty}
+
+
+def training_note_html() -> str:
+    """A one-line note of the settings that the "training" estimator takes from ``Training``."""
+    from ..estimators.fit import DEFAULT_LR
+
+    d = training_defaults()
+    lr = d.get("lr")
+    if lr is None:
+        lr = DEFAULT_LR.get(d.get("optimizer"), "default")
+    text = (f"other settings: nv.estimators.Training's defaults ({d.get('channels')} channels, "
+            f"{d.get('cells_per_stage')} cell per stage, batch {d.get('batch_size')}, "
+            f"{str(d.get('optimizer')).upper()} lr {lr}, {d.get('schedule')} schedule)")
+    return f"<span style='font-size:11px;color:#555'>{html.escape(text, quote=False)}</span>"
 
 
 def knob_widget(name: str, default, choices):

@@ -10,12 +10,24 @@ import ipywidgets as W
 import numpy as np
 
 from ..errors import InvalidArchitectureError, InvalidArgumentError, NasvizError
-from ._common import WidgetBase, new_figure, show_figure, table_html
+from ._common import WidgetBase, show_figure, table_html
+from ._legible import arch_figure
 
 __all__ = ["SpaceExplorer", "canonical_counts"]
 
 #: Spaces up to this size get an isomorphism class count (every member is visited once).
 MAX_TWIN_SPACE = 200_000
+
+#: Said of a cell whose input never reaches its output (``space.is_disconnected``).
+DISCONNECTED_NOTE = "disconnected: the output ignores the input, chance level"
+
+#: How to read :meth:`CellSpace.canonical <nasviz.CellSpace.canonical>`'s string, in one line.
+CANONICAL_NOTE = ("the output as a formula: 0 is the input, (x)@op applies op to x, + adds, # is zero; "
+                  "cells with the same formula compute the same function")
+
+#: The network whose params and flops a shipped table records, for tables without a build recipe.
+TABLE_NETWORKS = {"nb201-12epoch": ("NAS-Bench-201's CIFAR-10 network",
+                                    "16 channels, 5 cells per stage, 3x32x32 input")}
 
 def canonical_counts(space) -> Counter | None:
     """``{canonical form: number of members}`` of ``space`` (from ``space.canonical_classes()``).
@@ -37,6 +49,52 @@ def canonical_counts(space) -> Counter | None:
     class_of, reps = space.canonical_classes()
     sizes = np.bincount(class_of, minlength=len(reps))
     return Counter({space.canonical(space[int(r)]): int(n) for r, n in zip(reps, sizes)})
+
+
+def table_network(bench) -> tuple[str, str] | None:
+    """``(name, details)`` of the network whose ``params`` and ``flops`` ``bench`` records, or None.
+
+    From :data:`TABLE_NETWORKS`, or from the table's build recipe (``nv.bench.recipe``).
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> table_network(nv.bench.load("digits201"))
+    ("digits201's network", '4 channels, 1 cell per stage, 1x8x8 input')
+    """
+    from .. import bench as nvbench
+
+    if bench.name in TABLE_NETWORKS:
+        return TABLE_NETWORKS[bench.name]
+    try:
+        recipe = nvbench.recipe(bench.name)
+    except NasvizError:
+        return None
+    side = f"1x{recipe.resolution}x{recipe.resolution} input"
+    if recipe.space is not None:  # a layer-chain space: each architecture fixes its own widths
+        return f"{bench.name}'s network", side
+    cells = f"{recipe.cells_per_stage} cell{'s' if recipe.cells_per_stage != 1 else ''} per stage"
+    return f"{bench.name}'s network", f"{recipe.channels} channels, {cells}, {side}"
+
+
+def _build_note(space, shape) -> str:
+    """What ``space.build(arch)`` makes, e.g. ``'16 channels, 1 cell per stage, 1x8x8 input'``."""
+    import inspect
+
+    try:
+        params = inspect.signature(space.build).parameters
+    except (TypeError, ValueError):
+        params = {}
+    parts = []
+    channels = params.get("channels")
+    if channels is not None and isinstance(channels.default, int):
+        parts.append(f"{channels.default} channels")
+    cells = params.get("cells_per_stage")
+    if cells is not None and isinstance(cells.default, int):
+        parts.append(f"{cells.default} cell{'s' if cells.default != 1 else ''} per stage")
+    if len(shape) == 3:
+        parts.append("x".join(map(str, shape)) + " input")
+    return ", ".join(parts)
 
 
 def _label(value) -> str:
@@ -70,10 +128,14 @@ class SpaceExplorer(WidgetBase):
     :class:`~nasviz.CellSpace`; the depth and each layer's settings for a
     :class:`~nasviz.MacroSpace`, where settings that change nothing are greyed out).
     Every change redraws the architecture at once and shows its parameters and FLOPs
-    (of ``space.build(arch)``), its canonical (isomorphism) class and how many
-    members share it, and, for each benchmark, its values and percentile. *Random*
-    draws a member; *Mutate* changes one decision and draws the difference; the text
-    box takes an architecture string.
+    (of ``space.build(arch)``, the nasviz network, with its width and input said), its
+    canonical (isomorphism) class with a line on how to read it and how many members
+    share it, and, for each benchmark, its values and percentile (a table's own
+    ``params`` and ``flops`` count the network that table measured, named beside them).
+    A cell whose input never reaches its output (all ``none``, or cut off) is flagged:
+    it computes a constant, so its accuracy is chance level. *Random* draws a member;
+    *Mutate* changes one decision and draws the difference; the text box takes an
+    architecture string.
 
     Parameters
     ----------
@@ -249,25 +311,22 @@ class SpaceExplorer(WidgetBase):
             self._syncing = False
 
     def _render(self, diff_from=None) -> None:
-        from ..drawing import default_figsize, draw, draw_diff
+        from ..drawing.layout import arch_kind
 
         arch = self._arch
-        w, h = default_figsize(arch)
-        scale = min(1.0, 7.5 / w, 4.5 / h)
-        fig = new_figure((w * scale, h * scale))
-        ax = fig.add_subplot()
-        if diff_from is not None:
-            draw_diff(diff_from, arch, ax=ax)
-        else:
-            draw(arch, ax=ax)
-        show_figure(self.drawing, fig, alt=str(arch))
+        room = (7.5, 4.5) if arch_kind(arch) == "cell" else (7.5, 6.0)  # a chain wraps into rows
+        fig = arch_figure(arch, max_size=room, dpi=90, diff_from=diff_from)
+        show_figure(self.drawing, fig, dpi=90, alt=str(arch))
         self.info.value = self._info_html(arch)
 
     def stats(self, arch=None) -> dict:
         """Numbers shown for ``arch`` (default: the one shown): params, flops, canonical,
-        class_size, and per benchmark ``{metric: (value, percentile)}``."""
+        class_size, disconnected (None for a space without ``is_disconnected``), and per
+        benchmark ``{metric: (value, percentile)}``."""
         arch = self._arch if arch is None else arch
         out = dict(self._model_stats(arch))
+        check = getattr(self.space_, "is_disconnected", None)
+        out["disconnected"] = bool(check(arch)) if callable(check) else None
         counts = canonical_counts(self.space_)
         out["canonical"] = self.space_.canonical(arch)
         out["class_size"] = None if counts is None else counts[out["canonical"]]
@@ -297,32 +356,52 @@ class SpaceExplorer(WidgetBase):
         return stats
 
     def _info_html(self, arch) -> str:
+        from ..spaces.cell import CellSpace
+
         s = self.stats(arch)
         rows = []
         if s["params"] is not None:
-            c, hh, ww = s["input_shape"] if len(s["input_shape"]) == 3 else (None, None, None)
-            where = f" (nasviz network, {c}x{hh}x{ww} input)" if c is not None else ""
-            rows.append(["parameters" + where, f"{s['params']:,}"])
-            rows.append(["FLOPs per image", f"{s['flops']:,}"])
+            note = _build_note(self.space_, s["input_shape"])
+            rows.append([f"parameters (this nasviz network, space.build(arch): {note})" if note
+                         else "parameters (this nasviz network, space.build(arch))", f"{s['params']:,}"])
+            rows.append(["FLOPs per image (the same network)", f"{s['flops']:,}"])
         else:
             rows.append(["parameters / FLOPs", f"unavailable: {s.get('stats_error', '')}"])
         if s["class_size"] is not None or s["canonical"] != str(arch):
             rows.append(["canonical class", s["canonical"]])
+            if isinstance(self.space_, CellSpace):
+                rows.append(["how to read it", CANONICAL_NOTE])
         if s["class_size"] is not None:
             twins = s["class_size"] - 1
             note = (f"{twins:,} other member{'s' if twins != 1 else ''} compute the same function "
                     f"(class of {s['class_size']:,})")
             rows.append(["isomorphic twins", note])
-        parts = [table_html(["", ""], rows)]
+        parts = []
+        if s["disconnected"]:
+            parts.append(f"<div style='color:#8a4b00;background:#fff4e0;border-left:3px solid #c77700;"
+                         f"padding:2px 8px;font-size:13px'>{html.escape(DISCONNECTED_NOTE.capitalize())}: no "
+                         "chain of edges other than <code>none</code> leads from the input to the output, so the "
+                         "cell computes nothing (a constant) and the network scores what guessing scores.</div>")
+        parts.append(table_html(["", ""], rows))
+        benches = {b.name: b for b in self.benchmarks_}
         for name, values in s["benchmarks"].items():
             if values is None:
                 parts.append(f"<p><b>{html.escape(name)}</b>: not in this table</p>")
                 continue
+            network = table_network(benches[name]) if name in benches else None
             brow = []
             for m, (v, pct) in values.items():
                 value = f"{v:,.0f}" if m in ("params", "flops") else f"{v:.4f}"
-                brow.append([m, value, "" if math.isnan(pct) else f"{pct:.1f}"])
-            parts.append(table_html(["metric", "value", "percentile"], brow, caption=name))
+                label = m
+                if m in ("params", "flops"):
+                    label = f"{m} ({network[0] if network else 'the network this table measured'})"
+                brow.append([label, value, "" if math.isnan(pct) else f"{pct:.1f}"])
+            caption = f"{name} ({DISCONNECTED_NOTE})" if s["disconnected"] else name
+            parts.append(table_html(["metric", "value", "percentile"], brow, caption=caption))
+            if network is not None and any(m in values for m in ("params", "flops")):
+                parts.append(f"<div style='font-size:11px;color:#555'>params and flops of {html.escape(name)} "
+                             f"count {html.escape(network[0], quote=False)} ({html.escape(network[1], quote=False)}), "
+                             "not the network above</div>")
         return "".join(parts)
 
     def _state(self) -> str:
