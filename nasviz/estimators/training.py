@@ -31,6 +31,7 @@ from ..validation import check_bool, check_seed
 from .base import Estimator, Result
 from .candidate import Candidate, build_seeded, prepare, to_result
 from .chunks import chunk_size, run_in_halves
+from .data_holder import DataHolder, check_data
 from .fit import DEFAULT_LR, OPTIMIZERS, SCHEDULES, fit_network, lr_at, make_optimizer
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "Training"]
@@ -38,7 +39,7 @@ __all__ = ["OPTIMIZERS", "SCHEDULES", "Training"]
 CACHE_SIZE = 256  # trained parents kept for weight inheritance (least recently used dropped)
 
 
-class Training(Estimator):
+class Training(DataHolder, Estimator):
     """Train each candidate for a few epochs and report its validation accuracy.
 
     Parameters
@@ -148,23 +149,10 @@ class Training(Estimator):
         self._device_data = None
         self._default_space = None
 
-    def __getstate__(self):  # picklable for process pools: no lock, no copy of the data on a device
-        state = dict(self.__dict__)
-        state["_lock"] = None
-        state["_device_data"] = None
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     # -- arguments -------------------------------------------------------------------
     def _check(self):
-        for name in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test", "num_classes"):
-            if not hasattr(self.data, name):
-                raise InvalidArgumentError(
-                    f"data must be a nasviz Data split (e.g. nv.data.digits()), got {type(self.data).__name__} "
-                    f"without {name!r}")
+        check_data(self.data)
         if self.space is not None and not callable(getattr(self.space, "build", None)):
             raise InvalidArgumentError(f"space must be a nasviz Space with a build() method, got {self.space!r}")
         check_positive_int("epochs", self.epochs)
@@ -230,12 +218,6 @@ class Training(Estimator):
         return float(self.lr) if self.lr is not None else DEFAULT_LR[self.optimizer]
 
     # -- building blocks -------------------------------------------------------------
-    def _data_on_device(self):
-        dev = self._resolved_device()
-        if self._device_data is None or self._device_data[0] != dev:
-            self._device_data = (dev, self.data.to(dev))
-        return self._device_data[1]
-
     def _build_model(self, arch):
         """The candidate's network on CPU, initialised from ``seed`` (global RNG forked and restored)."""
         return build_seeded(self._space(), arch, seed=self.seed, num_classes=self.data.num_classes,

@@ -35,6 +35,7 @@ from ..spaces.cell import CellSpace
 from ..validation import check_bool, check_number, check_seed
 from .base import Estimator, Result
 from .candidate import _BUILD_LOCK
+from .data_holder import DataHolder, check_data
 from .fit import DEFAULT_LR, OPTIMIZERS, SCHEDULES, accuracy, lr_at, make_optimizer, recalibrate_bn
 
 __all__ = ["FILE_FORMAT", "WeightSharing"]
@@ -48,7 +49,7 @@ _SHAPING = ("space", "data", "channels", "cells_per_stage", "epochs", "batch_siz
             "weight_decay", "schedule", "sampling", "train_none", "seed")
 
 
-class WeightSharing(Estimator):
+class WeightSharing(DataHolder, Estimator):
     """Judge every cell with the weights of one supernet, trained once.
 
     Parameters
@@ -164,23 +165,10 @@ class WeightSharing(Estimator):
         if supernet is not None:
             self._load_file(supernet)
 
-    def __getstate__(self):  # picklable for process pools: no lock, no copy of the data on a device
-        state = dict(self.__dict__)
-        state["_lock"] = None
-        state["_device_data"] = None
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     # -- arguments -------------------------------------------------------------------
     def _check(self):
-        for name in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test", "num_classes"):
-            if not hasattr(self.data, name):
-                raise InvalidArgumentError(
-                    f"data must be a nasviz Data split (e.g. nv.data.digits()), got {type(self.data).__name__} "
-                    f"without {name!r}")
+        check_data(self.data)
         if self.space is not None and not isinstance(self.space, CellSpace):
             raise InvalidArgumentError(
                 f"space must be a CellSpace (a supernet holds every op of a cell's edges), got {self.space!r}; "
@@ -247,12 +235,6 @@ class WeightSharing(Estimator):
                 "sampling": self.sampling, "train_none": bool(self.train_none), "seed": int(self.seed)}
 
     # -- the supernet ----------------------------------------------------------------
-    def _data_on_device(self):
-        dev = self._resolved_device()
-        if self._device_data is None or self._device_data[0] != dev:
-            self._device_data = (dev, self.data.to(dev))
-        return self._device_data[1]
-
     def _new_supernet(self):
         """A supernet initialised from ``seed`` (torch's global generator forked and restored), on the device."""
         import torch
