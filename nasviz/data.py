@@ -110,6 +110,17 @@ def _check_fraction(name: str, value) -> float:
         raise InvalidArgumentError(f"{name} must be a fraction in (0, 1], got {value!r}") from None
 
 
+def _check_resolution(resolution, side: int, what: str) -> None:
+    """``resolution`` must be None or an integer in [1, side]."""
+    if resolution is None:
+        return
+    try:
+        check_int("resolution", resolution, minimum=1, maximum=side)
+    except InvalidArgumentError:
+        raise InvalidArgumentError(f"resolution must be an integer in [1, {side}] ({what} {side}x{side}), "
+                                   f"got {resolution!r}") from None
+
+
 def _build(X: np.ndarray, y: np.ndarray, *, resolution, subset, seed, val_fraction, test_fraction,
            num_classes, name, info) -> Data:
     import torch
@@ -125,12 +136,7 @@ def _build(X: np.ndarray, y: np.ndarray, *, resolution, subset, seed, val_fracti
         raise InvalidArgumentError(
             f"val_fraction + test_fraction must leave training data, got {val_fraction} + {test_fraction}")
     h = X.shape[-1]
-    if resolution is not None:
-        try:
-            check_int("resolution", resolution, minimum=1, maximum=h)
-        except InvalidArgumentError:
-            raise InvalidArgumentError(f"resolution must be an integer in [1, {h}] (the images are {h}x{h}), "
-                                       f"got {resolution!r}") from None
+    _check_resolution(resolution, h, "the images are")
     train, val, test = _split_indices(y, val_fraction, test_fraction)
     if subset < 1:
         train = train[_stratified_subset(y[train], subset, seed)]
@@ -220,12 +226,7 @@ def shifted_digits(canvas: int = 12, copies: int = 1, noise: float = 0.0, resolu
     canvas = check_int("canvas", canvas, minimum=8, maximum=64)
     copies = check_int("copies", copies, minimum=1, maximum=16)
     noise = check_number("noise", noise, minimum=0, maximum=1)
-    if resolution is not None:
-        try:
-            check_int("resolution", resolution, minimum=1, maximum=canvas)
-        except InvalidArgumentError:
-            raise InvalidArgumentError(f"resolution must be an integer in [1, {canvas}] (the canvas is "
-                                       f"{canvas}x{canvas}), or None, got {resolution!r}") from None
+    _check_resolution(resolution, canvas, "the canvas is")
     subset = _check_fraction("subset", subset)
     seed = check_seed("seed", seed)
     base = digits(val_fraction=val_fraction, test_fraction=test_fraction)
