@@ -11,6 +11,7 @@ import nasviz as nv
 from nasviz.bench import build as B
 from nasviz.bench.build.recipes import RECIPES, Recipe
 from nasviz.cli import main as cli_main
+from nasviz.devices import torch_threads
 from nasviz.errors import InvalidArgumentError
 
 # order_seed 5: the first two chunks hold classes with 31, 2, 5 and 3 member cells (and three singletons)
@@ -19,12 +20,8 @@ TINY = Recipe(channels=2, epochs=2, batch_size=256, lr=0.1, resolution=4, seeds=
 
 @pytest.fixture(autouse=True)
 def _one_thread():
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+    with torch_threads(1):
+        yield
 
 
 def _build(journal, limit, recipe=TINY):

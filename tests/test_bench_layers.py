@@ -14,6 +14,7 @@ from nasviz.bench.build.recipes import RECIPES, Recipe
 from nasviz.bench.effects import matched_pairs
 from nasviz.bench.files import write_npz
 from nasviz.cli import main as cli_main
+from nasviz.devices import torch_threads
 from nasviz.errors import InvalidArgumentError, InvalidFileError, NasvizError, UnknownNameError
 
 SMALL = {"kind": "macro", "max_layers": 2, "ops": ("conv", "max_pool"), "filters": (4,), "kernel_sizes": (3,),
@@ -25,12 +26,8 @@ TINY = Recipe(epochs=2, batch_size=256, lr=0.1, resolution=4, seeds=(0, 1), chun
 
 @pytest.fixture(autouse=True)
 def _one_thread():
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+    with torch_threads(1):
+        yield
 
 
 def _build(journal, limit, recipe=TINY):
