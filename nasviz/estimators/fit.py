@@ -63,37 +63,22 @@ def fit_network(model, data, *, epochs, batch_size, optimizer, lr_at, seed, reca
 
 
 def _fit_loop(model, data, epochs, opt, gen, batch_size, lr_at, recalibrate) -> dict:
-    import torch
-    import torch.nn.functional as F
+    from ..minibatches import train_epoch
 
     n = len(data.y_train)
-    steps = math.ceil(n / batch_size)
-    total = epochs * steps
+    total = epochs * math.ceil(n / batch_size)
     out = {"val": [], "test": [], "loss": [], "train": [], "failed_epoch": -1}
     step = 0
     for epoch in range(epochs):
         model.train()
-        perm = torch.randperm(n, generator=gen).to(data.X_train.device)
-        loss_sum = torch.zeros((), dtype=torch.float64, device=data.X_train.device)
-        hits = torch.zeros((), dtype=torch.float64, device=data.X_train.device)
-        for s in range(steps):
-            idx = perm[s * batch_size:(s + 1) * batch_size]
-            xb, yb = data.X_train[idx], data.y_train[idx]
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step, total)
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.detach().double() * len(yb)
-            hits += (logits.detach().argmax(-1) == yb).sum().double()
-            step += 1
-        if not math.isfinite(float(loss_sum)):
+        stats = train_epoch(model, opt, data.X_train, data.y_train, batch_size=batch_size, generator=gen,
+                            lr_at=lr_at, step=step, total=total)
+        step = stats["steps"]
+        if not math.isfinite(stats["loss_sum"]):
             out["failed_epoch"] = epoch
             return out
-        out["loss"].append(float(loss_sum) / n)
-        out["train"].append(float(hits) / n)
+        out["loss"].append(stats["loss_sum"] / n)
+        out["train"].append(stats["hits"] / n)
         recalibrate_bn(model, data.X_train, recalibrate, batch_size)
         out["val"].append(accuracy(model, data.X_val, data.y_val))
         out["test"].append(accuracy(model, data.X_test, data.y_test))

@@ -43,38 +43,24 @@ def train_supernet(supernet, data, sampler, *, epochs: int, batch_size: int, opt
     (2, 10, -1)
     """
     import torch
-    import torch.nn.functional as F
+
+    from ..minibatches import train_epoch
 
     start = time.perf_counter()
     opt = optimizer(supernet.parameters())
     gen = torch.Generator().manual_seed(int(seed))
     n = len(data.y_train)
-    steps = math.ceil(n / batch_size)
-    total = epochs * steps
+    total = epochs * math.ceil(n / batch_size)
     out = {"seconds": 0.0, "loss": [], "accuracy": [], "steps": 0, "epochs": epochs, "failed_epoch": -1}
-    device = data.X_train.device
     for epoch in range(epochs):
         supernet.train()
-        perm = torch.randperm(n, generator=gen).to(device)
-        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-        hits = torch.zeros((), dtype=torch.float64, device=device)
-        for s in range(steps):
-            idx = perm[s * batch_size:(s + 1) * batch_size]
-            xb, yb = data.X_train[idx], data.y_train[idx]
-            for group in opt.param_groups:
-                group["lr"] = lr_at(out["steps"], total)
-            logits = supernet(xb, sampler.sample())
-            loss = F.cross_entropy(logits, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.detach().double() * len(yb)
-            hits += (logits.detach().argmax(-1) == yb).sum().double()
-            out["steps"] += 1
-        if not math.isfinite(float(loss_sum)):
+        stats = train_epoch(lambda xb: supernet(xb, sampler.sample()), opt, data.X_train, data.y_train,
+                            batch_size=batch_size, generator=gen, lr_at=lr_at, step=out["steps"], total=total)
+        out["steps"] = stats["steps"]
+        if not math.isfinite(stats["loss_sum"]):
             out["failed_epoch"] = epoch
             break
-        out["loss"].append(float(loss_sum) / n)
-        out["accuracy"].append(float(hits) / n)
+        out["loss"].append(stats["loss_sum"] / n)
+        out["accuracy"].append(stats["hits"] / n)
     out["seconds"] = time.perf_counter() - start
     return out

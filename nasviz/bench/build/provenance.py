@@ -13,7 +13,7 @@ __all__ = ["CODE_FILES", "MACRO_CODE_FILES", "code_files", "code_fingerprint", "
 #: their sha256 is journaled per build run.
 CODE_FILES = ("estimators/training.py", "estimators/candidate.py", "estimators/chunks.py", "estimators/fit.py",
               "estimators/fused.py", "estimators/fused_layers.py", "estimators/fused_fit.py", "spaces/cell_model.py",
-              "spaces/cell.py", "data.py", "bench/build/recipes.py")
+              "spaces/cell.py", "data.py", "bench/build/recipes.py", "minibatches.py")
 #: What a build over a :class:`~nasviz.MacroSpace` adds to :data:`CODE_FILES`: the layer-chain network and the
 #: member order (``space.index``, which numbers the journal's classes).
 MACRO_CODE_FILES = ("spaces/macro.py", "spaces/macro_model.py", "spaces/macro_layers.py", "spaces/macro_counting.py",
