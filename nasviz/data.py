@@ -31,7 +31,7 @@ import numpy as np
 from .errors import InvalidArgumentError, ShapeError
 from .validation import check_finite_array, check_int, check_number, check_seed
 
-__all__ = ["Data", "digits", "shifted_digits", "from_tensors", "from_dataset", "SPLIT_SEED"]
+__all__ = ["Data", "digits", "shifted_digits", "from_tensors", "from_dataset", "SPLIT_SEED", "check_data"]
 
 SPLIT_SEED = 20201  # the fixed seed of every train/validation/test split
 
@@ -72,6 +72,18 @@ class Data:
         extra = "".join(f", {k}={v!r}" for k, v in self.info.items())
         return (f"Data({self.name!r}, {c}x{h}x{w}, classes={self.num_classes}, train={len(self.y_train)}, "
                 f"val={len(self.y_val)}, test={len(self.y_test)}{extra})")
+
+
+_PARTS = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test", "num_classes")
+
+
+def check_data(data) -> None:
+    """Raise :class:`~nasviz.errors.InvalidArgumentError` unless ``data`` is a nasviz Data split."""
+    for name in _PARTS:
+        if not hasattr(data, name):
+            raise InvalidArgumentError(
+                f"data must be a nasviz Data split (e.g. nv.data.digits()), got {type(data).__name__} "
+                f"without {name!r}")
 
 
 def _split_indices(y: np.ndarray, val_fraction: float, test_fraction: float):

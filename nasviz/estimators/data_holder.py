@@ -17,21 +17,9 @@ from __future__ import annotations
 
 import threading
 
-from ..errors import InvalidArgumentError
+from ..data import check_data
 
 __all__ = ["DataHolder", "check_data"]
-
-_PARTS = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test", "num_classes")
-
-
-def check_data(data) -> None:
-    """Raise :class:`~nasviz.errors.InvalidArgumentError` unless ``data`` is a nasviz Data split."""
-    for name in _PARTS:
-        if not hasattr(data, name):
-            raise InvalidArgumentError(
-                f"data must be a nasviz Data split (e.g. nv.data.digits()), got {type(data).__name__} "
-                f"without {name!r}")
-
 
 class DataHolder:
     """Mixin: ``_data_on_device()`` and pickling without ``_lock`` and ``_device_data``.

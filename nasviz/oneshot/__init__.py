@@ -20,10 +20,12 @@ True
 
 from __future__ import annotations
 
+from .differentiable import DARTS, GDAS, DifferentiableHistory, DifferentiableSearch
 from .sampling import SAMPLINGS, FairSampler, UniformSampler, make_sampler
 from .training import train_supernet
 
-__all__ = ["SAMPLINGS", "FairSampler", "SuperCell", "Supernet", "UniformSampler", "make_sampler", "train_supernet"]
+__all__ = ["DARTS", "GDAS", "SAMPLINGS", "DifferentiableHistory", "DifferentiableSearch", "FairSampler", "SuperCell",
+           "Supernet", "UniformSampler", "make_sampler", "train_supernet"]
 
 
 def __getattr__(name: str):

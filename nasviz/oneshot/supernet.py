@@ -54,6 +54,7 @@ class SuperCell(nn.Module):
             if op not in OPS:
                 raise UnknownOpError(f"no PyTorch module for op {op!r}; known ops: {', '.join(map(repr, OPS))}")
         self.nodes = space.nodes
+        self.op_names = tuple(space.ops)
         self.choices = nn.ModuleList(nn.ModuleDict({op: OPS[op](channels) for op in space.ops})
                                      for _ in space.edges)
 
@@ -68,6 +69,35 @@ class SuperCell(nn.Module):
                     total = y if total is None else total + y
                 k += 1
             states.append(total if total is not None else torch.zeros_like(x))
+        return states[-1]
+
+    def forward_weighted(self, x, weights, chosen=None):
+        """A continuous relaxation of the cell: edge ``k`` gives ``sum_o weights[k, o] * op_o(input)``.
+
+        ``weights`` is a tensor (edges, ops), ops in ``space.ops`` order (DARTS: a softmax per
+        edge; ``none`` contributes nothing, as its zero output times any weight). With
+        ``chosen`` (one op index per edge: GDAS's sample) only that op runs: the edge gives
+        ``weights[k, c] * op_c(input)`` plus ``weights[k, o]`` for every other op ``o``, whose
+        value is zero for a one-hot ``weights`` but passes gradient to them, as NAS-Bench-201's
+        GDAS code does.
+        """
+        states = [x]
+        k = 0
+        for j in range(1, self.nodes):
+            total = torch.zeros_like(x)
+            for i in range(j):
+                if chosen is None:
+                    for o, op in enumerate(self.op_names):
+                        if op != "none":
+                            total = total + weights[k, o] * self.choices[k][op](states[i])
+                else:
+                    c = int(chosen[k])
+                    op = self.op_names[c]
+                    if op != "none":
+                        total = total + weights[k, c] * self.choices[k][op](states[i])
+                    total = total + (weights[k].sum() - weights[k, c])
+                k += 1
+            states.append(total)
         return states[-1]
 
 
@@ -142,6 +172,16 @@ class Supernet(nn.Module):
         x = self.stem(x)
         for module in self.cells:
             x = module(x, ops) if isinstance(module, SuperCell) else module(x)
+        x = self.lastact(x)
+        return self.classifier(torch.flatten(self.pool(x), 1))
+
+    def forward_weighted(self, x, weights, chosen=None):
+        """The logits of the relaxed network: every cell position runs
+        :meth:`SuperCell.forward_weighted` with the same ``weights`` (edges, ops) and ``chosen``
+        (the architecture weights are shared by all cells, as in DARTS on NAS-Bench-201)."""
+        x = self.stem(x)
+        for module in self.cells:
+            x = module.forward_weighted(x, weights, chosen) if isinstance(module, SuperCell) else module(x)
         x = self.lastact(x)
         return self.classifier(torch.flatten(self.pool(x), 1))
 
