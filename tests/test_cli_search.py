@@ -66,9 +66,32 @@ def test_search_with_a_zero_cost_estimator(capsys, tmp_path):
     assert "zero-cost: params" in lines(capsys.readouterr().out)["score"]
 
 
+def test_differentiable_search_evaluates_each_epochs_cell(tmp_path, capsys):
+    path = tmp_path / "gdas.sqlite"
+    assert main(["search", "--benchmark", "digits201", "--strategy", "gdas", "--search-epochs", "2", "--budget", "5",
+                 "--seed", "1", "--storage", str(path), "--quiet"]) == 0
+    info = lines(capsys.readouterr().out)
+    history = nv.History.from_storage(path)
+    strategy = nv.strategies.get("gdas", nv.CellSpace(), seed=1, data=nv.data.digits(), epochs=2)
+    expected = [str(strategy.ask()) for _ in range(2)]
+    assert [str(t.arch) for t in history] == list(dict.fromkeys(expected))
+    assert info["best"] in expected
+    assert main(["search", "--storage", str(path), "--resume", "--quiet"]) == 2
+    assert "does not continue a darts or gdas search" in capsys.readouterr().err
+
+
+def test_search_with_the_weight_sharing_estimator(tmp_path, capsys):
+    path = tmp_path / "ws.sqlite"
+    assert main(["search", "--estimator", "weightsharing", "--epochs", "1", "--strategy", "random", "--budget", "3",
+                 "--storage", str(path), "--quiet", "--draw", str(tmp_path / "ws.png")]) == 0
+    history = nv.History.from_storage(path)
+    assert len(history) == 3 and all(t.ok for t in history)
+    assert len({t.score for t in history}) > 1  # the supernet tells cells apart
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--strategy", "nope"], "unknown strategy 'nope'; accepted: random, exhaustive, evolution"),
-    (["--estimator", "oracle"], "unknown estimator 'oracle'; accepted: table, training, zerocost:NAME"),
+    (["--estimator", "oracle"], "unknown estimator 'oracle'; accepted: table, training, weightsharing, zerocost:NAME"),
     (["--estimator", "zerocost:nope"], "unknown zero-cost proxy 'nope'"),
     (["--benchmark", "nb999"], "unknown benchmark 'nb999'; accepted: nb201-12epoch"),
     (["--budget", "-1"], "argument --budget: expected a positive number, got '-1'"),

@@ -295,8 +295,13 @@ def test_beats_random_search(name, random_mean_best):
 
 # -- registry ---------------------------------------------------------------------------------
 def test_registry_names_and_errors():
-    names = S.available()
-    assert names == ["random", "exhaustive", "evolution", "local", "bo", "reinforce", "mcts", "sh", "hyperband"]
+    assert S.available() == ["random", "exhaustive", "evolution", "local", "bo", "reinforce", "mcts", "sh",
+                             "hyperband", "darts", "gdas"]
+    names = S.available(differentiable=False)
+    assert names == S.available()[:-2]
+    data = nv.data.digits(resolution=4, subset=0.25)
+    assert [S.get(n, nv.CellSpace(), data=data).method for n in ("darts", "gdas")] == ["darts", "gdas"]
+    assert S.get("Differentiable", nv.CellSpace(), data=data).method == "darts"
     classes = [type(S.get(n, nv.CellSpace(), seed=0)).__name__ for n in names]
     assert classes == ["RandomSearch", "Exhaustive", "RegularizedEvolution", "LocalSearch",
                        "BayesianOptimization", "REINFORCE", "MCTS", "SuccessiveHalving", "Hyperband"]

@@ -35,6 +35,8 @@ def _estimator_spec(text: str) -> str:
     kind, _, name = text.partition(":")
     if kind == "table" and not name:
         return text
+    if kind == "weightsharing" and not name:
+        return text
     if kind == "training" and not name:
         from .. import estimators
 
@@ -50,7 +52,8 @@ def _estimator_spec(text: str) -> str:
             f"unknown zero-cost proxy {name!r} in {text!r}; accepted: "
             f"{', '.join('zerocost:' + p for p in ZeroCost.available())}")
     raise argparse.ArgumentTypeError(
-        f"unknown estimator {text!r}; accepted: table, training, zerocost:NAME (e.g. zerocost:synflow)")
+        f"unknown estimator {text!r}; accepted: table, training, weightsharing, zerocost:NAME (e.g. "
+        "zerocost:synflow)")
 
 
 def _benchmark_name(text: str) -> str:
@@ -110,12 +113,19 @@ def add_search(subparsers):
                    help="the table for --estimator table (default nb201-12epoch)")
     p.add_argument("--metric", help="the table metric to maximise (default: the table's own)")
     p.add_argument("--strategy", type=_strategy_name, default=None,
-                   help="random, exhaustive, evolution (default), local, bo, reinforce, mcts, sh, hyperband; "
-                        "with --resume: the journal's, or an error if another is given")
+                   help="random, exhaustive, evolution (default), local, bo, reinforce, mcts, sh, hyperband, "
+                        "darts, gdas (differentiable: a supernet trained on the task's images, then the cell of "
+                        "each search epoch evaluated); with --resume: the journal's, or an error if another is "
+                        "given")
     p.add_argument("--estimator", type=_estimator_spec, default="table",
-                   help="table (default), training (a few epochs on digits), or zerocost:NAME "
-                        "(e.g. zerocost:synflow)")
-    p.add_argument("--epochs", type=_positive_int, default=4, help="epochs for --estimator training (default 4)")
+                   help="table (default), training (a few epochs on the task's images), weightsharing (a "
+                        "supernet trained once, every cell judged with its weights), or zerocost:NAME (e.g. "
+                        "zerocost:synflow). The task is the --benchmark's own where nasviz built it (digits201), "
+                        "else scikit-learn's digits")
+    p.add_argument("--epochs", type=_positive_int, default=4, help="epochs for --estimator training, or of the supernet for --estimator weightsharing "
+                        "(default 4)")
+    p.add_argument("--search-epochs", type=_positive_int, default=20,
+                   help="search epochs of --strategy darts or gdas (default 20)")
     p.add_argument("--budget", type=_positive_number, default=None,
                    help="evaluations (default 100), or seconds with --budget-kind cost")
     p.add_argument("--budget-kind", choices=["evaluations", "cost"], default="evaluations",
@@ -152,12 +162,34 @@ def _search_estimator(args, space):
         from ..bench import load
 
         return estimators.Tabular(load(args.benchmark), metric=args.metric)
-    from ..data import digits
-
-    data = digits()
+    data = _task_data(args)
     if kind == "training":
         return estimators.Training(data, space=space, epochs=args.epochs, seed=args.seed, device="auto")
+    if kind == "weightsharing":
+        return estimators.WeightSharing(data, space=space, epochs=args.epochs, seed=args.seed, device="auto")
     return estimators.ZeroCost(name, data, space=space, seed=args.seed)
+
+
+def _task_data(args):
+    """The images a trained estimator or a differentiable search learns from: the ``--benchmark``'s own
+    task when nasviz built that table from a recipe, else scikit-learn's digits."""
+    from ..bench import recipe
+    from ..bench.build.recipes import RECIPES
+    from ..data import digits
+
+    return recipe(args.benchmark).data() if args.benchmark in RECIPES else digits()
+
+
+_DIFFERENTIABLE = ("darts", "gdas", "differentiable")
+
+
+def _strategy(args, space, name):
+    """The strategy ``name`` on ``space`` with ``--seed`` (and, for darts / gdas, the task's images)."""
+    from ..strategies import get
+
+    if name.lower() in _DIFFERENTIABLE:
+        return get(name, space, seed=args.seed, data=_task_data(args), epochs=args.search_epochs)
+    return get(name, space, seed=args.seed)
 
 
 def _resume_clash(args) -> str | None:
@@ -165,7 +197,6 @@ def _resume_clash(args) -> str | None:
     (then a missing ``--seed`` becomes the journal's)."""
     from ..spaces import CellSpace
     from ..storage import Journal
-    from ..strategies import get
 
     with Journal(args.storage, readonly=True) as journal:
         meta = journal.read_run()
@@ -175,8 +206,11 @@ def _resume_clash(args) -> str | None:
     if meta.get("seed") is not None:
         journaled_seed = meta["seed"]
     problems = []
+    if journaled_class == "Differentiable":
+        return (f"--resume does not continue a darts or gdas search ({args.storage!r}): its supernet trains "
+                "again from the seed in seconds; start it again with another --storage")
     if args.strategy is not None:
-        given = type(get(args.strategy, CellSpace())).__name__
+        given = type(_strategy(args, CellSpace(), args.strategy)).__name__
         if given != journaled_class:
             problems.append(f"--strategy {args.strategy} ({given}), but the journal was searched with "
                             f"{journaled_class}")
@@ -269,9 +303,7 @@ def _make_search(args, space, estimator, executor, workers, holds_run: bool):
     if holds_run:
         raise InvalidArgumentError(f"--storage {args.storage!r} already holds a search: add --resume to "
                                    "continue it, or choose another path")
-    from ..strategies import get
-
-    strategy = get("evolution" if args.strategy is None else args.strategy, space, seed=args.seed)
+    strategy = _strategy(args, space, "evolution" if args.strategy is None else args.strategy)
     budget = 100 if args.budget is None else args.budget
     return Search(space, strategy, estimator, budget=budget, budget_kind=args.budget_kind,
                   workers=workers, executor=executor, storage=args.storage)

@@ -7,6 +7,7 @@ Get one by class or by short name::
 """
 
 from ._bo import BayesianOptimization
+from ._differentiable import Differentiable
 from ._evolution import RegularizedEvolution
 from ._exhaustive import Exhaustive
 from ._hyperband import Hyperband
@@ -22,6 +23,7 @@ __all__ = [
     "MCTS",
     "REINFORCE",
     "BayesianOptimization",
+    "Differentiable",
     "Exhaustive",
     "Hyperband",
     "LocalSearch",

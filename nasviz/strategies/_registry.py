@@ -16,19 +16,28 @@ _NAMES = {
     "mcts": ("._mcts", "MCTS"),
     "sh": ("._successive_halving", "SuccessiveHalving"),
     "hyperband": ("._hyperband", "Hyperband"),
+    "darts": ("._differentiable", "Differentiable", {"method": "darts"}),
+    "gdas": ("._differentiable", "Differentiable", {"method": "gdas"}),
 }
 
 
-def available() -> list[str]:
-    """The short names that :func:`get` accepts.
+#: Strategies that train a supernet on images (``data=``) instead of learning from told results.
+DIFFERENTIABLE = ("darts", "gdas")
+
+
+def available(differentiable: bool = True) -> list[str]:
+    """The short names that :func:`get` accepts (``differentiable=False``: without :data:`DIFFERENTIABLE`,
+    the strategies that need only a space and a seed).
 
     Examples
     --------
     >>> import nasviz as nv
     >>> nv.strategies.available()[:3]
     ['random', 'exhaustive', 'evolution']
+    >>> nv.strategies.available()[-2:], "darts" in nv.strategies.available(differentiable=False)
+    (['darts', 'gdas'], False)
     """
-    return list(_NAMES)
+    return [n for n in _NAMES if differentiable or n not in DIFFERENTIABLE]
 
 
 def get(name: str, space, **kwargs):
@@ -47,13 +56,16 @@ def get(name: str, space, **kwargs):
 
     key = name
     if isinstance(name, str) and name not in _NAMES:
-        by_class = {cls.lower(): short for short, (_, cls) in _NAMES.items()}
+        by_class = {}
+        for short, (_, cls, *_defaults) in _NAMES.items():
+            by_class.setdefault(cls.lower(), short)  # a class under several names: its first
         key = by_class.get(name.lower(), name.lower())
     if not isinstance(key, str) or key not in _NAMES:
         raise UnknownNameError(
             f"unknown strategy {name!r}; accepted: {', '.join(map(repr, _NAMES))} (or their class names)"
         )
-    module, cls_name = _NAMES[key]
+    module, cls_name, *defaults = _NAMES[key]
+    kwargs = {**(defaults[0] if defaults else {}), **kwargs}
     cls = getattr(importlib.import_module(module, __package__), cls_name)
     params = inspect.signature(cls).parameters
     accepted = [p for p, v in params.items() if p != "space" and v.kind is inspect.Parameter.KEYWORD_ONLY]

@@ -145,7 +145,7 @@ class SearchRunner(WidgetBase):
         self._data_cache: dict = {}
         self._throttle = Throttle(self._refresh, interval=update_interval)
 
-        names = strategies.available()
+        names = strategies.available(differentiable=False)
         if strategy not in names:
             raise UnknownNameError(f"unknown strategy {strategy!r}; accepted: {', '.join(map(repr, names))}")
         self._make_controls(names)

@@ -111,7 +111,7 @@ class StrategyRace(WidgetBase):
         from .. import strategies as nvstrategies
 
         self.bench_ = as_benchmark(bench)
-        names = nvstrategies.available()
+        names = nvstrategies.available(differentiable=False)
         chosen = [strategies] if isinstance(strategies, str) else list(strategies)
         for s in chosen:
             check_choice("strategy", s, names)
