@@ -260,9 +260,11 @@ class Training(DataHolder, Estimator):
                 "seed": int(self.seed), "recalibrate": self.recalibrate_bn}
 
     # -- one at a time ---------------------------------------------------------------
-    def _train_one(self, cand: Candidate, epochs: int) -> Result:
-        start = time.perf_counter()
-        self._prepare(cand)
+    def _train_one(self, cand: Candidate, epochs: int, prepared: float | None = None) -> Result:
+        """Train ``cand``; ``prepared``: the seconds its :meth:`_prepare` already took (None: prepare it now)."""
+        start = time.perf_counter() - (prepared or 0.0)
+        if prepared is None:
+            self._prepare(cand)
         data = self._data_on_device()
         model = cand.model.to(self._resolved_device())
         curves = fit_network(model, data, epochs=epochs, **self._fit_settings())
@@ -341,10 +343,10 @@ class Training(DataHolder, Estimator):
         return run_in_halves(cands, lambda chunk: self._train_chunk(chunk, epochs),
                              lambda cand: self._safe_one(cand, epochs))
 
-    def _safe_one(self, cand, epochs) -> Result:
+    def _safe_one(self, cand, epochs, prepared: float | None = None) -> Result:
         start = time.perf_counter()
         try:
-            return self._train_one(cand.fresh(), epochs)
+            return self._train_one(cand.fresh() if prepared is None else cand, epochs, prepared)
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as err:  # noqa: BLE001 - a failing candidate is recorded, the others go on
@@ -356,15 +358,17 @@ class Training(DataHolder, Estimator):
         from .fused_fit import fit_together
 
         start = time.perf_counter()
-        ready, results = [], {}
+        ready, results, seconds = [], {}, {}
         for cand in cands:
+            built = time.perf_counter()
             try:
                 ready.append(self._prepare(cand.fresh()))
             except Exception as err:  # noqa: BLE001 - e.g. an architecture from another space: it fails alone
                 results[cand.position] = Result.failed(f"{type(err).__name__}: {err}")
+            seconds[cand.position] = time.perf_counter() - built
         if ready and not fusable([c.model for c in ready]):
-            for cand in ready:
-                results[cand.position] = self._safe_one(cand, epochs)
+            for cand in ready:  # trained one at a time with the networks just built (and counted)
+                results[cand.position] = self._safe_one(cand, epochs, prepared=seconds[cand.position])
         elif ready:
             curves = fit_together([c.model for c in ready], self._data_on_device(), self._resolved_device(),
                                   epochs=epochs, write_back=self.inherit, **self._fit_settings())
