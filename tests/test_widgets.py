@@ -326,6 +326,33 @@ def test_search_runner_zero_cost_and_training_estimators():
     assert runner.search_.estimator.epochs == 1 and runner.search_.estimator.data.input_shape == (1, 4, 4)
 
 
+def test_search_runner_weight_sharing_estimator_and_a_differentiable_strategy():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    runner = nv.widgets.SearchRunner(nv.CellSpace(), bench="digits201", strategy="random", budget=3, seed=2)
+    assert "weight-sharing" in runner.estimator_options_ and "gdas" in runner.strategy_dropdown.options
+    runner.estimator_dropdown.value = "weight-sharing"
+    runner.epochs_text.value = 1
+    runner.resolution_text.value = 4
+    runner.subset_text.value = 0.25
+    runner.run_button.click()
+    assert runner.wait(120), runner.error_
+    est = runner.search_.estimator
+    assert isinstance(est, nv.estimators.WeightSharing) and (est.epochs, est.seed) == (1, 2)
+    assert len(runner.history) == 3 and all(t.ok for t in runner.history)
+    runner.strategy_dropdown.value = "gdas"
+    assert "method" not in runner.knobs and runner.knobs["epochs"].value == 20
+    runner.knobs["epochs"].value = 2
+    runner.knobs["channels"].value = 2
+    runner.estimator_dropdown.value = "table"
+    runner.run_button.click()
+    assert runner.wait(120), runner.error_
+    strategy = runner.search_.strategy
+    assert strategy.method == "gdas" and strategy.data.input_shape == (1, 4, 4)
+    assert [str(t.arch) for t in runner.history] == list(dict.fromkeys(str(c) for c in strategy.history_.cells[1:]))
+    runner.close()
+
+
 def test_search_runner_on_a_macro_space_with_two_workers():
     space = nv.MacroSpace(max_layers=3)
     runner = nv.widgets.SearchRunner(space, strategy="evolution", budget=6, workers=2, seed=0)

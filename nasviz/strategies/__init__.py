@@ -14,7 +14,7 @@ from ._hyperband import Hyperband
 from ._local import LocalSearch
 from ._mcts import MCTS
 from ._random import RandomSearch
-from ._registry import available, get
+from ._registry import DIFFERENTIABLE, available, get, strategy_class
 from ._reinforce import REINFORCE
 from ._successive_halving import SuccessiveHalving
 from .base import Strategy, StrategyError, StrategyFinishedError
@@ -33,6 +33,8 @@ __all__ = [
     "StrategyError",
     "StrategyFinishedError",
     "SuccessiveHalving",
+    "DIFFERENTIABLE",
     "available",
     "get",
+    "strategy_class",
 ]

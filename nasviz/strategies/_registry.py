@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import InvalidArgumentError, UnknownNameError
 
-__all__ = ["available", "get"]
+__all__ = ["DIFFERENTIABLE", "available", "get", "strategy_class"]
 
 _NAMES = {
     "random": ("._random", "RandomSearch"),
@@ -40,19 +40,16 @@ def available(differentiable: bool = True) -> list[str]:
     return [n for n in _NAMES if differentiable or n not in DIFFERENTIABLE]
 
 
-def get(name: str, space, **kwargs):
-    """A strategy by short name (see :func:`available`) or class name, built on ``space``.
-
-    Keyword arguments go to the strategy's constructor (``seed=``, its knobs).
+def strategy_class(name: str):
+    """``(class, defaults)`` of the strategy ``name`` (a short name or a class name), without building it:
+    ``defaults`` are the keyword arguments the short name fixes (``{"method": "gdas"}`` for ``"gdas"``).
 
     Examples
     --------
-    >>> import nasviz as nv
-    >>> nv.strategies.get("evolution", nv.CellSpace(), population=10, seed=0)
-    RegularizedEvolution(space=CellSpace(), seed=0, population=10, sample=5)
+    >>> strategy_class("gdas")
+    (<class 'nasviz.strategies._differentiable.Differentiable'>, {'method': 'gdas'})
     """
     import importlib
-    import inspect
 
     key = name
     if isinstance(name, str) and name not in _NAMES:
@@ -65,8 +62,25 @@ def get(name: str, space, **kwargs):
             f"unknown strategy {name!r}; accepted: {', '.join(map(repr, _NAMES))} (or their class names)"
         )
     module, cls_name, *defaults = _NAMES[key]
-    kwargs = {**(defaults[0] if defaults else {}), **kwargs}
-    cls = getattr(importlib.import_module(module, __package__), cls_name)
+    return getattr(importlib.import_module(module, __package__), cls_name), dict(defaults[0] if defaults else {})
+
+
+def get(name: str, space, **kwargs):
+    """A strategy by short name (see :func:`available`) or class name, built on ``space``.
+
+    Keyword arguments go to the strategy's constructor (``seed=``, its knobs).
+
+    Examples
+    --------
+    >>> import nasviz as nv
+    >>> nv.strategies.get("evolution", nv.CellSpace(), population=10, seed=0)
+    RegularizedEvolution(space=CellSpace(), seed=0, population=10, sample=5)
+    """
+    import inspect
+
+    cls, defaults = strategy_class(name)
+    kwargs = {**defaults, **kwargs}
+    cls_name = cls.__name__
     params = inspect.signature(cls).parameters
     accepted = [p for p, v in params.items() if p != "space" and v.kind is inspect.Parameter.KEYWORD_ONLY]
     takes_any = any(v.kind is inspect.Parameter.VAR_KEYWORD for v in params.values())

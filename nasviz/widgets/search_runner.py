@@ -61,14 +61,17 @@ class SearchRunner(WidgetBase):
     estimators : sequence
         What the estimator menu offers: ``"table"``, ``"training"`` (epochs,
         resolution and subset of ``nv.data.digits`` as controls; ``Training``'s
-        defaults otherwise), ``"zero-cost"`` (a proxy name), and ready-made
+        defaults otherwise), ``"weight-sharing"`` (a supernet of ``WeightSharing``,
+        its epochs and data from the same controls; cell spaces only), ``"zero-cost"``
+        (a proxy name), and ready-made
         :class:`~nasviz.estimators.base.Estimator` objects (a mapping
         ``{label: estimator}`` names them), used as given.
     data : nasviz.data.Data, optional
         Data for training and zero-cost estimators; by default ``nv.data.digits`` at
         the resolution and subset chosen in the controls.
     strategy : str
-        The strategy selected at first (``nv.strategies.available()``).
+        The strategy selected at first (``nv.strategies.available()``; ``darts`` and
+        ``gdas`` for cell spaces only: their supernet trains on the data of the controls).
     budget, workers, seed : int
         Initial values of the controls of the same names (``seed`` seeds the strategy
         through ``Search(seed=...)`` and the training/zero-cost estimators).
@@ -145,7 +148,9 @@ class SearchRunner(WidgetBase):
         self._data_cache: dict = {}
         self._throttle = Throttle(self._refresh, interval=update_interval)
 
-        names = strategies.available(differentiable=False)
+        from ..spaces.cell import CellSpace
+
+        names = strategies.available(differentiable=isinstance(self.space_, CellSpace))
         if strategy not in names:
             raise UnknownNameError(f"unknown strategy {strategy!r}; accepted: {', '.join(map(repr, names))}")
         self._make_controls(names)
@@ -229,6 +234,7 @@ class SearchRunner(WidgetBase):
         kind = self.estimator_options_[self.estimator_dropdown.value]
         children = {"table": [self.metric_dropdown],
                     "training": [self.epochs_text, self.resolution_text, self.subset_text, self.training_note],
+                    "weight-sharing": [self.epochs_text, self.resolution_text, self.subset_text],
                     "zero-cost": [self.proxy_dropdown]}
         self.estimator_box.children = children.get(kind, []) if isinstance(kind, str) else []
         if self.data is not None:
@@ -240,7 +246,10 @@ class SearchRunner(WidgetBase):
         from .. import strategies
 
         kwargs = {k: w.value for k, w in self.knobs.items()}
-        return strategies.get(self.strategy_dropdown.value, self.space_, seed=self.seed_text.value, **kwargs)
+        name = self.strategy_dropdown.value
+        if name in strategies.DIFFERENTIABLE:  # a supernet trains on the images of the data controls
+            kwargs["data"] = self._data()
+        return strategies.get(name, self.space_, seed=self.seed_text.value, **kwargs)
 
     def _data(self):
         if self.data is not None:
@@ -257,8 +266,10 @@ class SearchRunner(WidgetBase):
         """The estimator the controls describe.
 
         ``"training"``: ``Training(data, space=space, epochs=<epochs>, seed=<seed>)``,
-        every other setting ``Training``'s default; an Estimator given in
-        ``estimators``: that object.
+        every other setting ``Training``'s default; ``"weight-sharing"``:
+        ``WeightSharing(data, space=space, epochs=<epochs>, seed=<seed>)`` (a supernet
+        trained for that many epochs at the first evaluation, then every cell judged with
+        its weights); an Estimator given in ``estimators``: that object.
         """
         choice = self.estimator_options_[self.estimator_dropdown.value]
         if not isinstance(choice, str):
@@ -271,6 +282,11 @@ class SearchRunner(WidgetBase):
             from ..estimators.training import Training
 
             return Training(self._data(), space=self.space_, epochs=self.epochs_text.value, seed=self.seed_text.value)
+        if choice == "weight-sharing":
+            from ..estimators.weight_sharing import WeightSharing
+
+            return WeightSharing(self._data(), space=self.space_, epochs=self.epochs_text.value,
+                                 seed=self.seed_text.value)
         from ..estimators.zero_cost import ZeroCost
 
         return ZeroCost(self.proxy_dropdown.value, self._data(), space=self.space_, seed=self.seed_text.value)

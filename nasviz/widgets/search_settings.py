@@ -14,7 +14,7 @@ from ..errors import InvalidArgumentError, UnknownNameError
 __all__ = ["ESTIMATOR_KINDS", "default_bench", "estimator_options", "knob_widget", "strategy_knobs",
            "training_defaults", "training_note_html"]
 
-ESTIMATOR_KINDS = ("table", "training", "zero-cost")
+ESTIMATOR_KINDS = ("table", "training", "weight-sharing", "zero-cost")
 
 
 def strategy_knobs(name: str, space) -> dict:
@@ -34,11 +34,13 @@ def strategy_knobs(name: str, space) -> dict:
     """
     from .. import strategies
 
-    cls = type(strategies.get(name, space))
+    cls, fixed = strategies.strategy_class(name)
     module = sys.modules.get(cls.__module__)
     out = {}
     for p in inspect.signature(cls.__init__).parameters.values():
         if p.kind is not p.KEYWORD_ONLY or p.name == "seed" or p.default is None or p.default is p.empty:
+            continue
+        if p.name in fixed or p.name == "device":  # set by the name itself (darts, gdas), or by the machine
             continue
         choices = getattr(module, p.name.upper() + "S", None)
         out[p.name] = (p.default, tuple(choices) if isinstance(choices, (tuple, list)) else None)
@@ -107,8 +109,10 @@ def default_bench(space):
 
 def estimator_options(estimators, space, bench) -> dict:
     """``{label: kind or Estimator}`` for the estimator dropdown: ``'table'`` (when ``bench`` covers the
-    space), ``'training'``, ``'zero-cost'``, or Estimator objects, as given in ``estimators``."""
+    space), ``'training'``, ``'weight-sharing'`` (for a CellSpace), ``'zero-cost'``, or Estimator objects, as
+    given in ``estimators``."""
     from ..estimators.base import Estimator
+    from ..spaces.cell import CellSpace
 
     if isinstance(estimators, (str, Estimator)):
         estimators = [estimators]
@@ -121,12 +125,14 @@ def estimator_options(estimators, space, bench) -> dict:
                                        f"{', '.join(map(repr, ESTIMATOR_KINDS))}, or Estimator objects")
             if e == "table" and bench is None:
                 continue  # no table covers this space
+            if e == "weight-sharing" and not isinstance(space, CellSpace):
+                continue  # a supernet holds cells only
             out[label or e] = e
         elif callable(getattr(e, "evaluate", None)):
             out[label or getattr(e, "fidelity", None) or repr(e)] = e
         else:
-            raise InvalidArgumentError(f"estimators must hold 'table', 'training', 'zero-cost' or Estimator "
-                                       f"objects, got {e!r}")
+            raise InvalidArgumentError(f"estimators must hold 'table', 'training', 'weight-sharing', 'zero-cost' "
+                                       f"or Estimator objects, got {e!r}")
     if not out:
         raise InvalidArgumentError(f"no estimator to offer for {space!r}: pass bench=... for 'table', "
                                    "or include 'training', 'zero-cost' or an Estimator in estimators")
