@@ -134,14 +134,16 @@ class DifferentiableHistory:
             ax.plot(epochs, shares[:, o], label=op, color=color, linestyle=dash, lw=2)
         ax.set_xlabel("search epoch")
         ax.set_ylabel("mean op probability over the edges")
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, max(0.4, float(shares.max()) + 0.05))  # uniform is 1 / ops: small moves stay visible
         ax.set_title(f"{self.method.upper()}: what the architecture weights prefer")
+        handles, labels = ax.get_legend_handles_labels()
         if truth is not None:
             twin = ax.twinx()
             twin.plot(epochs, [truth(c) for c in self.cells], "k--o", ms=3, label="truth of the derived cell")
             twin.set_ylabel("truth of the derived cell")
-            twin.legend(loc="upper right", fontsize=9)
-        ax.legend(loc="upper left", fontsize=9)
+            more, names = twin.get_legend_handles_labels()
+            handles, labels = handles + more, labels + names
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=9, frameon=False)
         return ax
 
 
