@@ -39,10 +39,12 @@ _LAZY = {
     "Trial": "nasviz.trial",
     "compare": "nasviz.comparison",
     "Result": "nasviz.estimators.base",
+    "export": "nasviz.exporting",
+    "load_export": "nasviz.exporting",
 }
 _SUBMODULES = {
     "assignments", "bench", "cli", "comparison", "course", "data", "devices", "drawing", "errors",
-    "estimators", "grading", "history", "model_stats", "oneshot", "pareto", "search", "spaces", "storage", "strategies",
+    "estimators", "exporting", "grading", "history", "model_stats", "oneshot", "pareto", "search", "spaces", "storage", "strategies",
     "trial", "validation", "params", "widgets",
 }
 

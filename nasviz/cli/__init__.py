@@ -222,11 +222,71 @@ def _cmd_bench(args) -> int:
     return run(args)
 
 
+# ---------------------------------------------------------------------------------------
+# export
+# ---------------------------------------------------------------------------------------
+
+def _add_export(subparsers):
+    p = subparsers.add_parser(
+        "export", help="train a cell with a table's recipe and write its architecture, weights and ONNX file",
+        description="Train the cell ARCH on the task of --benchmark with that table's own recipe (its first "
+                    "seed), or on scikit-learn's digits with nv.estimators.Training's defaults, then write "
+                    "architecture.json, weights.pt (a state_dict: torch.load(..., weights_only=True)) and, when "
+                    "the onnx package is installed, model.onnx into --out (nv.export).",
+        epilog="Example: nasviz export '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
+               "nor_conv_3x3~1|skip_connect~2|' --benchmark digits201 --out best/")
+    p.add_argument("arch", help="the cell's string (quote it in the shell)")
+    p.add_argument("--out", required=True, metavar="DIR", help="the folder to write")
+    p.add_argument("--benchmark", default=None,
+                   help="a table nasviz built (digits201): train with its recipe on its task")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the recipe's, or 4)")
+    p.add_argument("--seed", type=int, default=0, help="the training seed (default 0)")
+    p.add_argument("--no-onnx", action="store_true", help="do not write model.onnx")
+    return p
+
+
+def _cmd_export(args) -> int:
+    from ..bench.build.recipes import RECIPES
+    from ..exporting import export
+    from ..validation import check_int, check_seed
+
+    check_seed("--seed", args.seed, allow_none=False)
+    if args.epochs is not None:
+        check_int("--epochs", args.epochs, minimum=1)
+    space, arch = parse_architecture(args.arch)
+    if type(space).__name__ != "CellSpace":
+        raise InvalidArgumentError("nasviz export trains cells: give a NAS-Bench-201 cell string")
+    if args.benchmark is not None and args.benchmark not in RECIPES:
+        raise InvalidArgumentError(f"--benchmark {args.benchmark!r} has no recipe; accepted: "
+                                   f"{', '.join(repr(n) for n in RECIPES if RECIPES[n].space is None)}")
+    if args.benchmark is None:
+        from ..data import digits
+        from ..estimators import Training
+
+        data = digits()
+        est = Training(data, epochs=args.epochs or 4, seed=args.seed)
+    else:
+        recipe = RECIPES[args.benchmark]
+        data = recipe.data()
+        est = recipe.estimator(args.seed, data=data, **({"epochs": args.epochs} if args.epochs else {}))
+    net, result = est.train_network(arch)
+    written = export(arch, args.out, model=net, onnx=False if args.no_onnx else "auto",
+                     input_shape=tuple(data.X_train.shape[1:]), num_classes=data.num_classes,
+                     in_channels=data.in_channels, channels=est.channels, cells_per_stage=est.cells_per_stage)
+    print(f"trained: validation accuracy {result.score:.4f} ({est.fidelity})")
+    for kind, path in written.items():
+        print(f"{kind}: {path}")
+    if "onnx" not in written and not args.no_onnx:
+        print("onnx: not written (pip install onnx to write model.onnx)")
+    return 0
+
+
 SUBCOMMANDS = [
     (_add_info, _cmd_info),
     (_add_draw, _cmd_draw),
     (add_search, run_search),
     (_add_bench, _cmd_bench),
+    (_add_export, _cmd_export),
 ]
 
 

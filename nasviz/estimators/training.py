@@ -287,6 +287,30 @@ class Training(DataHolder, Estimator):
         with torch_threads(self.threads):
             return self._train_one(Candidate(0, arch, weights), epochs)
 
+    def train_network(self, arch, *, fidelity=None):
+        """Train ``arch`` as :meth:`evaluate` does and return ``(network, result)``: the trained network (on
+        CPU, in evaluation mode) and its Result, e.g. to export it (:func:`nasviz.export`).
+
+        A failing candidate raises :class:`~nasviz.errors.InvalidArgumentError` with the reason (there
+        is no network to return).
+
+        Examples
+        --------
+        >>> import nasviz as nv
+        >>> est = nv.estimators.Training(nv.data.digits(resolution=4, subset=0.25), epochs=1, channels=2)
+        >>> net, result = est.train_network(nv.CellSpace().sample(seed=0))
+        >>> net.training, result.ok
+        (False, True)
+        """
+        epochs = self._epochs(fidelity)
+        arch = self._space().validate(arch)
+        cand = Candidate(0, arch)
+        with torch_threads(self.threads):
+            result = self._train_one(cand, epochs)
+        if not result.ok:
+            raise InvalidArgumentError(f"training {str(arch)!r} failed: {result.error}")
+        return cand.model.to("cpu").eval(), result
+
     # -- many at once ----------------------------------------------------------------
     def default_max_batch(self) -> int:
         """Candidates per fused chunk when ``max_batch`` is None (from an activation-memory estimate)."""
