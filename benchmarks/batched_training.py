@@ -24,9 +24,18 @@ grouped convolution's weight gradient as if every group saw every input channel)
 the script prints for reference. The peak is the best rate of a large float32 matrix
 product with the same threads.
 
+Both paths use ``--threads`` torch threads in one process. The fair baseline on these tiny
+networks is one thread per process and a process per core (a plain loop at 2 threads is about
+2.4x slower than at 1), so the default, 1 thread, compares the two per core. ``--task
+shifted201`` uses that table's recipe (12x12 shifted digits, 4 channels, 6 epochs, batch 128,
+chunks of 16) instead of the flags; ``--n 8,32,128`` runs the comparison once per size, each fused
+as one chunk (unless ``--max-batch``), to show how the speedup grows with the candidates trained
+together.
+
 Usage::
 
-    python benchmarks/batched_training.py                     # 64 cells, CPU, 2 threads
+    python benchmarks/batched_training.py                     # 64 cells, CPU, 1 thread
+    python benchmarks/batched_training.py --task shifted201 --n 8,32,128 --plain-n 8
     python benchmarks/batched_training.py --n 256 --device cuda
 
 The machine may be shared: the load average is printed next to the timings.
@@ -113,18 +122,28 @@ def peak_flops(device, size=2048, repeats=10):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=64, help="number of cells (default 64)")
+    parser.add_argument("--n", default="64", help="number of cells, or a comma-separated list (default 64)")
+    parser.add_argument("--task", default=None, choices=("shifted201",),
+                        help="use this table's recipe for data, width, epochs and batch instead of the flags")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--max-batch", type=int, default=None, help="candidates per fused chunk")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plain-n", type=int, default=None,
                         help="train only this many cells with the plain loop and scale its time (for large --n)")
     args = parser.parse_args(argv)
+    sizes = [int(v) for v in str(args.n).split(",")]
+    for n in sizes:
+        if len(sizes) > 1:
+            print(f"\n## {n} candidates")
+        one_size(argparse.Namespace(**{**vars(args), "n": n,
+                                       "max_batch": args.max_batch or (n if len(sizes) > 1 else None)}))
 
+
+def one_size(args):
     import torch
     from scipy.stats import spearmanr
 
@@ -133,8 +152,18 @@ def main(argv=None):
     from nasviz.estimators.fused_fit import candidate_losses
 
     torch.set_num_threads(args.threads)
-    est = nv.estimators.Training(nv.data.digits(resolution=8), epochs=args.epochs, batch_size=args.batch_size,
-                                 channels=args.channels, device=args.device, seed=args.seed, max_batch=args.max_batch)
+    if args.task is not None:
+        recipe = nv.bench.recipe(args.task)
+        data = recipe.data()
+        est = recipe.estimator(args.seed, data=data, device=args.device,
+                               **({"max_batch": args.max_batch} if args.max_batch else {}))
+        args.epochs, args.batch_size, args.channels = est.epochs, est.batch_size, est.channels
+        what = f"{args.task}'s recipe"
+    else:
+        est = nv.estimators.Training(nv.data.digits(resolution=8), epochs=args.epochs, batch_size=args.batch_size,
+                                     channels=args.channels, device=args.device, seed=args.seed,
+                                     max_batch=args.max_batch)
+        what = "digits 8x8"
     device = est._resolved_device()
     data = est.data.to(device)
     space = nv.CellSpace()
@@ -200,7 +229,7 @@ def main(argv=None):
         (f"evaluate_many (chunks of {min(chunk, args.n)})", batched_time, batched_cpu, np.nanmean(batched_acc),
          fused_flops),
     ]
-    print(f"{args.n} cells, digits 8x8, {args.epochs} epochs, batch {args.batch_size}, channels {args.channels}, "
+    print(f"{args.n} cells, {what}, {args.epochs} epochs, batch {args.batch_size}, channels {args.channels}, "
           f"device {device}, threads {args.threads}; load average before {load_before[0]:.2f}, "
           f"after {load_after[0]:.2f} (the machine is shared)")
     if plain_n < args.n:
