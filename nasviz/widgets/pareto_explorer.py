@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError, check_choice
 from ..pareto import pareto_front
-from ._common import WidgetBase, as_benchmark, new_figure, show_figure, table_html
+from ._common import CODE_STYLE, WidgetBase, as_benchmark, code_html, new_figure, show_figure, table_html
 from ._legible import arch_figure
 
 __all__ = ["ParetoExplorer", "front_data"]
@@ -226,13 +226,15 @@ class ParetoExplorer(WidgetBase):
                 where += f" ({same} other front cell{'s' if same != 1 else ''} with the same values)"
         else:
             where = f"not on the front: {dominated_by} front cell{'s' if dominated_by != 1 else ''} dominate it"
-        rows = [["arch", str(arch)], ["position", where]]
+        rows = [["position", where]]
         for m in self.bench_.metrics:
             v = self.bench_.query(arch, m)
             rows.append([m + (" (x)" if m == xname else " (y)" if m == yname else ""),
                          f"{v:,.0f}" if m in ("params", "flops") else f"{v:.4f}"])
         rows.append([f"{yname} percentile", f"{self.bench_.percentile(arch, yname):.1f}"])
-        self.info.value = table_html(["", ""], rows)
+        # the architecture above the table, wrapping between nodes or layers instead of being cut
+        self.info.value = (f"<div style='{CODE_STYLE};max-width:100%'>{code_html(arch)}</div>"
+                           + table_html(["", ""], rows))
 
     def _state(self) -> str:
         return f"{len(self.data_['front'])} front cells, selected={str(self.arch)!r}"
