@@ -77,7 +77,7 @@ def test_an_empty_report_does_not_pass():
 
 # -- A1: reaches_output ------------------------------------------------------------------------
 def test_check_reaches_output_passes_the_definition():
-    assert grading.check_reaches_output(SPACE.is_connected, quiet=True).passed
+    assert grading.check_reaches_output(SPACE.is_connected, forbidden=(), quiet=True).passed
 
 
 def test_check_reaches_output_shows_a_counterexample_with_its_path():
@@ -291,7 +291,7 @@ class NotAStrategy:
 @pytest.mark.parametrize("cls", [nv.strategies.RandomSearch, nv.strategies.RegularizedEvolution,
                                  nv.strategies.LocalSearch])
 def test_check_strategy_passes_the_built_in_strategies(cls):
-    assert grading.check_strategy(cls, quiet=True).passed
+    assert grading.check_strategy(cls, allow_builtin=True, quiet=True).passed
 
 
 def test_check_strategy_catches_global_random_state():
@@ -326,14 +326,15 @@ def test_check_strategy_wants_members_of_the_space():
 
 
 def test_check_beats_random_passes_evolution_and_fails_random_search():
-    report = grading.check_beats_random(nv.strategies.RegularizedEvolution, seeds=range(10), quiet=True)
+    report = grading.check_beats_random(nv.strategies.RegularizedEvolution, seeds=range(10), allow_builtin=True,
+                                        quiet=True)
     regret = report.details["regret"]
-    assert report.passed and regret["RegularizedEvolution"].mean() <= 0.75 * regret["RandomSearch"].mean()
+    assert report.passed and regret["RegularizedEvolution"].mean() <= 0.4 * regret["RandomSearch"].mean()
     assert {k: len(v) for k, v in report.details["histories"].items()} == {"RegularizedEvolution": 10,
                                                                            "RandomSearch": 10}
     assert report.details["optimum"] == pytest.approx(nv.bench.load("nb201-12epoch").optimum("cifar10_val_acc")[1])
-    same = failure(grading.check_beats_random, nv.strategies.RandomSearch, seeds=range(10))
-    assert "tied on 10" in message(same, "beats random search by 25%")
+    same = failure(grading.check_beats_random, nv.strategies.RandomSearch, seeds=range(10), allow_builtin=True)
+    assert "tied on 10" in message(same, "beats random search by 60%")
 
 
 def test_check_beats_random_draws_the_regret_curves_also_when_failing():
@@ -341,7 +342,7 @@ def test_check_beats_random_draws_the_regret_curves_also_when_failing():
 
     fig, ax = plt.subplots()
     report = failure(grading.check_beats_random, nv.strategies.RandomSearch, seeds=range(3), budget=30, ax=ax,
-                     plot=True)
+                     plot=True, allow_builtin=True)
     assert report.details["ax"] is ax and len(ax.get_lines()) == 2
     plt.close(fig)
 
@@ -360,7 +361,7 @@ def n_weights(net, inputs, targets):
 
 def test_check_proxy_function_passes_a_deterministic_proxy():
     report = grading.check_proxy_function(n_weights, quiet=True)
-    assert report.passed and len(report.checks) == 6
+    assert report.passed and len(report.checks) == 7
 
 
 def test_check_proxy_function_wants_finite_numbers():
@@ -385,8 +386,8 @@ def test_check_proxy_function_catches_side_effects():
         return n_weights(net, inputs, targets) + float(torch.rand(1))
 
     report = failure(grading.check_proxy_function, noisy)
-    assert {c.name for c in report.failures} == {"same network and minibatch, same score",
-                                                "leaves the minibatch unchanged", "leaves global random state alone"}
+    assert {c.name for c in report.failures} - {"scores the disconnected cell at or below the 3 connected ones"} == {
+        "same network and minibatch, same score", "leaves the minibatch unchanged", "leaves global random state alone"}
     assert "torch's global generator" in message(report, "leaves global")
 
 
@@ -407,7 +408,7 @@ class Synflow(Estimator):
 
 
 def test_check_proxy_passes_a_proxy_and_reports_baselines():
-    report = grading.check_proxy(Synflow, reference="nb201-12epoch", sample_size=16, threshold=0.0,
+    report = grading.check_proxy(Synflow, reference="nb201-12epoch", sample_size=16, threshold=0.0, margin=None,
                                  baselines=("params",), quiet=True)
     d = report.details
     assert report.passed and d["reference_name"] == "nb201-12epoch" and len(d["scores"]) == 16
@@ -478,7 +479,7 @@ def test_proxy_sample_and_references():
     trained, small, _ = grading.proxy_reference(cells[:3], "training")
     assert small.input_shape == (1, 4, 4) and np.all((trained >= 0) & (trained <= 1))
     assert grading.proxy_reference(cells[:3], "training")[0] is trained  # kept in memory, not trained again
-    assert grading.proxy_reference_name() == "nb201-12epoch"  # a settled ranking: see grading.REFERENCES
+    assert grading.proxy_reference_name() == "digits201"  # the truth of the data the proxy sees: see REFERENCES
     with pytest.raises(UnknownNameError, match="'training'"):
         grading.proxy_reference(cells, "cifar")
 

@@ -35,7 +35,7 @@ All checks are deterministic: fixed inputs, fixed seeds. ``nasviz.grading`` and
 Examples
 --------
 >>> import nasviz as nv
->>> report = nv.course.check_reaches_output(nv.CellSpace().is_connected, quiet=True)
+>>> report = nv.course.check_reaches_output(nv.CellSpace().is_connected, forbidden=(), quiet=True)
 >>> report.passed, len(report.checks)
 (True, 4)
 """

@@ -8,7 +8,7 @@ write ``def my_check(case) -> (passed, message)`` and add a ``Step`` to the list
 Examples
 --------
 >>> import nasviz as nv
->>> report = check_reaches_output(nv.CellSpace().is_connected, quiet=True)
+>>> report = check_reaches_output(nv.CellSpace().is_connected, forbidden=(), quiet=True)
 >>> [c.name for c in report.checks][:2]
 ['returns True or False', 'agrees with the definition on 9 hand-picked cells']
 >>> why_connected(nv.CellSpace().from_ops(("none", "skip_connect", "none", "none", "none", "nor_conv_1x1")))
@@ -17,15 +17,16 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .references import HAND_PICKED, MORE_HAND_PICKED, count_members, default_space, hand_picked, random_cells
 from .report import Prepare, Report, Step, call, display_name, run_checks
-from .sandbox import sandbox
+from .sandbox import CallWatch, sandbox
 
-__all__ = ["SPACE_CHECKS", "ReachesCase", "SpaceCase", "check_reaches_output", "check_space", "reaches_output_checks",
+__all__ = ["FORBIDDEN_HELPERS", "SPACE_CHECKS", "ReachesCase", "helper_code", "SpaceCase", "check_reaches_output", "check_space", "reaches_output_checks",
            "why_connected"]
 
 
@@ -49,6 +50,30 @@ def why_connected(arch) -> str:
 
 
 # -- check_reaches_output -----------------------------------------------------------------------
+#: The space methods that :func:`check_reaches_output` forbids by default: they answer the question the student's
+#: function is to answer (``canonical`` writes a cell whose output is cut off as zero terms).
+FORBIDDEN_HELPERS = ("is_connected", "is_disconnected", "canonical")
+
+
+def helper_code(names: Sequence[str]) -> dict:
+    """``code object -> "Class.name"`` for the methods ``names`` of every search space class (nasviz's and others')."""
+    from ..spaces.base import Space
+
+    code, todo, seen = {}, [Space], set()
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo.extend(cls.__subclasses__())
+        for n in names:
+            fn = vars(cls).get(n)
+            fn = getattr(fn, "__func__", fn)
+            if hasattr(fn, "__code__"):
+                code.setdefault(fn.__code__, f"space.{n}")
+    return code
+
+
 @dataclass
 class ReachesCase:
     """What :func:`check_reaches_output` checks: ``fn`` on groups of cells (label -> cells)."""
@@ -57,7 +82,19 @@ class ReachesCase:
     fn: object
     space: object
     groups: list
+    forbidden: tuple = FORBIDDEN_HELPERS
     first: object = None  # fn's answer for the first cell
+    used: list = field(default_factory=list)  # forbidden helpers that fn called
+
+    def __post_init__(self):
+        self._code = helper_code(self.forbidden)
+
+    def run(self, arch):
+        """``fn(arch)``, watching for the forbidden helpers."""
+        with CallWatch(self._code) as watch:
+            got = call(f"{self.name}({arch})", self.fn, arch)
+        self.used += [n for n in watch.names if n not in self.used]
+        return got
 
     @property
     def name(self) -> str:
@@ -65,8 +102,7 @@ class ReachesCase:
 
 
 def call_on_first_cell(c: ReachesCase) -> None:
-    cell = c.groups[0][1][0]
-    c.first = call(f"{c.name}({cell})", c.fn, cell)
+    c.first = c.run(c.groups[0][1][0])
 
 
 def returns_bool(c: ReachesCase):
@@ -79,7 +115,7 @@ def returns_bool(c: ReachesCase):
 def agrees_with_definition(c: ReachesCase, cells: list):
     wrong = []
     for arch in cells:
-        got = call(f"{c.name}({arch})", c.fn, arch)
+        got = c.run(arch)
         want = c.space.is_connected(arch)
         if bool(got) != want:
             wrong.append((arch, got, want))
@@ -91,14 +127,26 @@ def agrees_with_definition(c: ReachesCase, cells: list):
     return False, f"{c.name}({arch}) returned {got!r}, expected {want}: {why_connected(arch)}{more}"
 
 
+def uses_no_forbidden_helper(c: ReachesCase):
+    if not c.used:
+        return True, ""
+    return False, (f"{c.name} called {' and '.join(c.used)}, which this assignment asks you to implement yourself: "
+                   "follow the edges whose op is not 'none' from node 0, using arch.edges, arch.ops and arch.nodes")
+
+
 def reaches_output_checks(c: ReachesCase) -> list:
-    """The steps of :func:`check_reaches_output`: a bool first, then one step per group of cells."""
-    return [Prepare(call_on_first_cell), Step("returns True or False", returns_bool, on_failure="stop"),
-            *(Step(label, agrees_with_definition, args=(cells,)) for label, cells in c.groups)]
+    """The steps of :func:`check_reaches_output`: a bool first, then one step per group of cells, then the
+    helpers it must not call (when ``forbidden``)."""
+    steps = [Prepare(call_on_first_cell), Step("returns True or False", returns_bool, on_failure="stop"),
+             *(Step(label, agrees_with_definition, args=(cells,)) for label, cells in c.groups)]
+    if c.forbidden:
+        steps.append(Step(f"works it out itself (calls none of {', '.join('space.' + n for n in c.forbidden)})",
+                          uses_no_forbidden_helper))
+    return steps
 
 
 def check_reaches_output(fn, space=None, *, archs=None, n_random: int = 200, seed: int = 0,
-                         quiet: bool = False) -> Report:
+                         forbidden: Sequence[str] = FORBIDDEN_HELPERS, quiet: bool = False) -> Report:
     """Check ``fn(arch) -> bool``: does the cell's input reach its output?
 
     The definition: following only edges whose op is not ``"none"``, there is a
@@ -114,6 +162,10 @@ def check_reaches_output(fn, space=None, *, archs=None, n_random: int = 200, see
         Check these cells only (e.g. ``space.enumerate()`` for an exhaustive check).
     n_random, seed : int
         Without ``archs``: hand-picked cells plus ``n_random`` random ones.
+    forbidden : sequence of str
+        Space methods ``fn`` must not call (default :data:`FORBIDDEN_HELPERS`); a call
+        to any of them, seen by :class:`~nasviz.course.sandbox.CallWatch` even when
+        made through a method bound earlier, fails the check. ``()`` allows them.
     quiet : bool
         Do not print the report.
 
@@ -142,7 +194,7 @@ def check_reaches_output(fn, space=None, *, archs=None, n_random: int = 200, see
                   ("agrees with the definition on {n} random cells", random_cells(space, n_random, seed)),
                   ("agrees with the definition on {n} more hand-picked cells", hand_picked(space, MORE_HAND_PICKED))]
     groups = [(label.format(n=len(cells)), cells) for label, cells in groups if cells]
-    case = ReachesCase(Report(display_name(fn)), fn, space, groups)
+    case = ReachesCase(Report(display_name(fn)), fn, space, groups, tuple(forbidden))
     with sandbox():
         return run_checks(case, reaches_output_checks(case), quiet=quiet)
 

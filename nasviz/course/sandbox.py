@@ -26,7 +26,7 @@ import numpy as np
 
 from ..devices import torch_threads
 
-__all__ = ["Sandbox", "leaves_global_state", "rng_advice", "sandbox"]
+__all__ = ["CallWatch", "Sandbox", "leaves_global_state", "rng_advice", "sandbox"]
 
 _GENERATORS = {
     "random": "Python's random module",
@@ -130,3 +130,45 @@ def rng_advice(what: str) -> str:
     """
     return (f"{what}: every random choice must come from the generator made from the seed, "
             "e.g. rng = np.random.default_rng(seed); rng.integers(...)")
+
+
+class CallWatch:
+    """Records which of some functions run while it is active (``with CallWatch(code) as watch``).
+
+    ``code`` maps code objects to names (``"Space.is_connected"``). A profile hook
+    (:func:`sys.setprofile`, restored afterwards, on this thread) sees every Python call,
+    also of methods bound before the watch began or reached through other objects, and
+    keeps the names of the watched functions that ran in :attr:`names`, in order of
+    first call. Nothing is replaced: the code under test runs as it is.
+
+    Examples
+    --------
+    >>> def helper():
+    ...     return 1
+    >>> with CallWatch({helper.__code__: "helper"}) as watch:
+    ...     _ = helper()
+    >>> watch.names
+    ['helper']
+    """
+
+    def __init__(self, code: dict):
+        self.code = code
+        self.names: list[str] = []
+
+    def _hook(self, frame, event, arg):
+        if event == "call":
+            name = self.code.get(frame.f_code)
+            if name is not None and name not in self.names:
+                self.names.append(name)
+
+    def __enter__(self) -> CallWatch:
+        import sys
+
+        self._saved = sys.getprofile()
+        sys.setprofile(self._hook)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import sys
+
+        sys.setprofile(self._saved)
