@@ -463,6 +463,31 @@ CASES = [
     P("draw-diff-cell-chain", lambda c: nv.draw_diff(c.arch, c.chain, ax=c.ax()), "cell"),
     P("draw-network-channels-zero", lambda c: nv.draw_network(c.cell, c.arch, ax=c.ax(), channels=0), 0),
     P("draw-network-input-shape", lambda c: nv.draw_network(c.cell, c.arch, ax=c.ax(), input_shape=(8, 8)), (8, 8)),
+
+    # -- learned predictors and BANANAS-style BO -----------------------------------------
+    P("estimator-predictor-model", lambda c: nv.estimators.Predictor(c.cell, model="xgboost"), "xgboost"),
+    P("estimator-predictor-encoding", lambda c: nv.estimators.Predictor(c.cell, encoding="adjacency"), "adjacency"),
+    P("estimator-predictor-path-on-macro", lambda c: nv.estimators.Predictor(c.macro), "path"),
+    P("estimator-predictor-space-str", lambda c: nv.estimators.Predictor("cell"), "cell"),
+    P("estimator-predictor-seed-str", lambda c: nv.estimators.Predictor(c.cell, seed="0"), "0"),
+    P("estimator-predictor-features-str", lambda c: nv.estimators.Predictor(c.cell, features="naswot"), "naswot"),
+    P("estimator-predictor-feature-unknown", lambda c: nv.estimators.Predictor(c.cell, features=["magic"]), "magic"),
+    P("estimator-predictor-feature-no-data", lambda c: nv.estimators.Predictor(c.cell, features=["naswot"]), "data="),
+    P("estimator-predictor-fit-lengths", lambda c: nv.estimators.Predictor(c.cell).fit([c.arch] * 3, [0.5, 0.6]),
+      "3 architectures and 2 scores"),
+    P("estimator-predictor-fit-nan", lambda c: nv.estimators.Predictor(c.cell).fit([c.arch] * 2, [0.5, np.nan]),
+      "nan"),
+    P("estimator-predictor-fit-empty", lambda c: nv.estimators.Predictor(c.cell).fit([], []), "none"),
+    P("estimator-predictor-fit-bad-cell", lambda c: nv.estimators.Predictor(c.cell).fit([NONE, "|conv~0|"], [0, 1]),
+      "conv"),
+    P("estimator-predictor-fit-chain-in-cell", lambda c: nv.estimators.Predictor(c.cell).fit([c.chain, c.arch], [0, 1]),
+      "conv(16"),
+    P("estimator-predictor-evaluate-unfitted", lambda c: nv.estimators.Predictor(c.cell).evaluate(c.arch), "fit("),
+    P("estimator-predictor-predict-unfitted", lambda c: nv.estimators.Predictor(c.cell).predict([c.arch]), "fit("),
+    P("strategy-bo-acquisition-thompson", lambda c: S.BayesianOptimization(c.cell, acquisition="thompson"),
+      "thompson"),
+    P("strategy-bo-refit-every-zero", lambda c: S.BayesianOptimization(c.cell, refit_every=0), 0),
+    P("strategy-bo-refit-every-float", lambda c: S.BayesianOptimization(c.cell, refit_every=2.5), 2.5),
 ]
 
 

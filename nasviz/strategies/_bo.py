@@ -13,10 +13,11 @@ from ._common import TrackedStrategy
 
 __all__ = ["BayesianOptimization"]
 
-ACQUISITIONS = ("ei", "ucb", "pi")
+ACQUISITIONS = ("ei", "ucb", "pi", "its")
 SURROGATES = ("gp", "ensemble")
 UCB_KAPPA = 2.0
 ENSEMBLE_SIZE = 5
+ENSEMBLE_LAYERS = (20,) * 10  # BANANAS' networks: 10 layers of 20 units
 TOP = 5  # the pool holds neighbours of this many best architectures
 _BLAS = None
 
@@ -58,23 +59,42 @@ class BayesianOptimization(TrackedStrategy):
       fitted by maximum likelihood, starting from the previous fit, after each of
       the first 20 results and every 10th one after that; in between the
       previous hyper-parameters are kept (refitting only the posterior).
-    - ``"ensemble"``: five ``MLPRegressor(hidden_layer_sizes=(32,))`` each trained on a
-      bootstrap resample; mean and spread of their predictions (BANANAS' idea at
-      small scale). Slower to refit than the GP.
+    - ``"ensemble"``: five ``MLPRegressor`` networks of 10 layers of 20 units (BANANAS'
+      surrogate), each trained on every result from its own initial weights; mean and
+      spread of their predictions. Slower to refit than the GP: see ``refit_every``.
 
     Acquisitions (``mu``, ``sigma``: the surrogate's mean and standard deviation;
     ``best``: best score told so far):
 
     - ``"ei"``: expected improvement over ``best`` (Jones et al. 1998);
     - ``"ucb"``: upper confidence bound ``mu + 2 sigma`` (Srinivas et al. 2010);
-    - ``"pi"``: probability of improvement over ``best`` (Kushner 1964).
+    - ``"pi"``: probability of improvement over ``best`` (Kushner 1964);
+    - ``"its"``: independent Thompson sampling, BANANAS' acquisition: one draw from
+      ``Normal(mu, sigma)`` per candidate, independently (not a joint posterior
+      sample), and the largest draw wins. Each ask draws afresh, so asks made from the
+      same fit (several workers, or ``refit_every > 1``) spread over the pool.
 
     The candidate pool holds up to ``pool // 2`` mutations of the five best
     architectures told so far (a random subset of their neighbours: one decision
     changed) and random architectures for the rest; evaluated and pending
     architectures are left out, so nothing is proposed twice while the space has
-    other members. Failed results are left out of the
-    surrogate (and never re-proposed).
+    other members, and so are candidates whose encoding equals that of an asked
+    architecture or of another candidate (the path encoding gives cells that compute
+    the same function one vector, as BANANAS removes isomorphic candidates).
+    Failed results are left out of the surrogate (and never re-proposed).
+
+    **BANANAS.** White et al.'s algorithm is this class with ``surrogate="ensemble",
+    encoding="path", acquisition="its", refit_every=10`` (BANANAS trains its ensemble
+    once per batch of 10 evaluations; here the asks between two fits use the last fit,
+    each with its own Thompson draws). It is an option of this class rather than a
+    strategy of its own: surrogate, acquisition, pool and encoding are the four parts
+    of any BO for NAS, and BANANAS is one choice of each, so a separate class would
+    repeat all of this one. Two differences remain: BANANAS trains its networks with a
+    mean absolute error, scikit-learn's MLPs with a squared error; and its pool holds
+    mutations only, nasviz's half mutations and half random architectures (with the GP
+    on nb201-12epoch, a pool of mutations only did no better over 20 seeds, and one of
+    mutations of up to 3 decisions did worse). ``benchmarks/strategies.py`` races it as
+    ``bananas``, and ``bo-its`` (the GP with Thompson sampling).
 
     Parameters
     ----------
@@ -85,10 +105,15 @@ class BayesianOptimization(TrackedStrategy):
         results are needed to fit it).
     pool : int
         Candidates scored by the acquisition at each ask.
-    acquisition : {"ei", "ucb", "pi"}
+    acquisition : {"ei", "ucb", "pi", "its"}
     surrogate : {"gp", "ensemble"}
     encoding : str
         Passed to ``space.encode`` (``"onehot"``; CellSpace also has ``"path"``).
+    refit_every : int
+        Refit the surrogate after every ``refit_every`` successful results. With 1 (the
+        default), after each one; with more, first when the ``initial`` random asks
+        are made, then after every ``refit_every`` results (BANANAS: 10). Larger values
+        make a run cheaper, mostly for ``"ensemble"``.
     seed : int, numpy.random.Generator or None
         Seeds the strategy's own generator ``rng_``.
 
@@ -105,19 +130,22 @@ class BayesianOptimization(TrackedStrategy):
     """
 
     def __init__(self, space, *, initial=10, pool=200, acquisition="ei", surrogate="gp",
-                 encoding="onehot", seed=None):
+                 encoding="onehot", refit_every=1, seed=None):
         super().__init__(space, seed=seed)
         self.initial = initial
         self.pool = pool
         self.acquisition = acquisition
         self.surrogate = surrogate
         self.encoding = encoding
+        self.refit_every = refit_every
         check_positive_int("initial", initial)
         check_positive_int("pool", pool)
         check_choice("acquisition", acquisition, ACQUISITIONS)
         check_choice("surrogate", surrogate, SURROGATES)
+        check_positive_int("refit_every", refit_every)
         self.observations_ = []  # (arch, score) of successful tells, in told order
-        self.fit_seed_ = None  # seeds the ensemble's bootstrap; drawn at each refit
+        self.n_fitted_ = 0  # observations the surrogate was last fitted on (the first n_fitted_)
+        self.fit_seed_ = None  # seeded the ensemble's last fit (one draw per told result)
         self.theta_ = None  # the GP kernel's fitted (log) hyper-parameters
         self.model_ = None
         self._codes = {}
@@ -134,11 +162,12 @@ class BayesianOptimization(TrackedStrategy):
         return code
 
     def _fit(self, optimize=True):
-        if len(self.observations_) < 2:
+        observations = self.observations_[:self.n_fitted_]
+        if len(observations) < 2:
             self.model_ = None
             return
-        X = np.stack([self._encode(a) for a, _ in self.observations_])
-        y = np.array([s for _, s in self.observations_], dtype=float)
+        X = np.stack([self._encode(a) for a, _ in observations])
+        y = np.array([s for _, s in observations], dtype=float)
         with warnings.catch_warnings(), _one_blas_thread():
             warnings.simplefilter("ignore")  # convergence chatter on tiny data sets
             if self.surrogate == "gp":
@@ -161,11 +190,10 @@ class BayesianOptimization(TrackedStrategy):
                 rng = np.random.default_rng(self.fit_seed_)
                 y_mean, y_std = y.mean(), y.std() or 1.0
                 models = []
-                for k in range(ENSEMBLE_SIZE):
-                    idx = rng.integers(0, len(y), len(y))
-                    net = MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=300,
+                for k in range(ENSEMBLE_SIZE):  # all results each: the members differ by their initial weights
+                    net = MLPRegressor(hidden_layer_sizes=ENSEMBLE_LAYERS, learning_rate_init=0.01, max_iter=300,
                                        random_state=int(rng.integers(2**31)))
-                    models.append(net.fit(X[idx], (y[idx] - y_mean) / y_std))
+                    models.append(net.fit(X, (y - y_mean) / y_std))
                 self.model_ = (models, y_mean, y_std)
 
     def _predict(self, X):
@@ -181,6 +209,8 @@ class BayesianOptimization(TrackedStrategy):
 
         if self.acquisition == "ucb":
             return mu + UCB_KAPPA * sigma
+        if self.acquisition == "its":
+            return mu + sigma * self.rng_.standard_normal(len(mu))
         sigma = np.maximum(sigma, 1e-12)
         z = (mu - best) / sigma
         if self.acquisition == "pi":
@@ -198,18 +228,26 @@ class BayesianOptimization(TrackedStrategy):
         top = [a for a, _ in sorted(self.observations_, key=lambda o: -o[1])[:TOP]]  # stable sort
         self._nbr_cache = {a: self._nbr_cache[a] for a in top if a in self._nbr_cache}
         out, seen = [], set(self._seen)
+        codes = {self._encode(a).tobytes() for a in self._seen}  # an encoding asked already: nothing new to learn
+
+        def fresh(arch):
+            if arch in seen:
+                return False
+            seen.add(arch)
+            code = self._encode(arch).tobytes()
+            if code in codes:
+                return False
+            codes.add(code)
+            return True
+
         for parent in top:
-            for arch in self._neighbors(parent):
-                if arch not in seen:
-                    seen.add(arch)
-                    out.append(arch)
+            out.extend(arch for arch in self._neighbors(parent) if fresh(arch))
         half = self.pool // 2
         if len(out) > half:
             out = [out[int(i)] for i in np.sort(self.rng_.choice(len(out), size=half, replace=False))]
         for _ in range(self.pool - len(out)):
             arch = self.space.sample(seed=self.rng_)
-            if arch not in seen:
-                seen.add(arch)
+            if fresh(arch):
                 out.append(arch)
         return out
 
@@ -228,9 +266,12 @@ class BayesianOptimization(TrackedStrategy):
         if score is None:
             return
         self.observations_.append((arch, score))
-        if self.surrogate == "ensemble":
-            self.fit_seed_ = int(self.rng_.integers(2**63))
-        if len(self.observations_) >= 2:
+        fit_seed = int(self.rng_.integers(2**63)) if self.surrogate == "ensemble" else None  # one draw per tell
+        n = len(self.observations_)
+        due = self.model_ is None or n - self.n_fitted_ >= self.refit_every
+        needed = self.refit_every == 1 or self.n_asked_ >= self.initial  # k > 1: no fit the random asks ignore
+        if n >= 2 and due and needed:
+            self.n_fitted_, self.fit_seed_ = n, fit_seed
             self._fit()
 
     # -- state ---------------------------------------------------------------------
@@ -239,6 +280,7 @@ class BayesianOptimization(TrackedStrategy):
         state["observations"] = [[str(a), s] for a, s in self.observations_]
         state["fit_seed"] = self.fit_seed_
         state["theta"] = self.theta_
+        state["n_fitted"] = self.n_fitted_
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -246,4 +288,5 @@ class BayesianOptimization(TrackedStrategy):
         self.observations_ = [(self.space.from_string(a), s) for a, s in state["observations"]]
         self.fit_seed_ = state["fit_seed"]
         self.theta_ = state["theta"]
+        self.n_fitted_ = state.get("n_fitted", len(self.observations_))  # journals written before refit_every
         self._fit(optimize=False)  # the same model as before: same data, same hyper-parameters

@@ -30,7 +30,7 @@ def strategy_knobs(name: str, space) -> dict:
     >>> strategy_knobs("evolution", nv.CellSpace())
     {'population': (20, None), 'sample': (5, None)}
     >>> strategy_knobs("bo", nv.CellSpace())["acquisition"]
-    ('ei', ('ei', 'ucb', 'pi'))
+    ('ei', ('ei', 'ucb', 'pi', 'its'))
     """
     from .. import strategies
 
