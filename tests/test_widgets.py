@@ -666,6 +666,30 @@ def test_proxy_lab_uses_the_tables_recipe():
     assert low.data.X_train.shape[-1] == 4 and low.epochs == 1
 
 
+def test_proxy_lab_offers_a_supernet_that_ranks_against_the_truth():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    lab = nv.widgets.ProxyLab("digits201", data=nv.data.digits(resolution=4, subset=0.25),
+                              proxies=("supernet-2ep",), sample_size=8, seed=1)
+    assert "supernet-20ep" in lab.proxies_select.options
+    est = lab.make_estimator("supernet-2ep")
+    recipe = nv.bench.recipe("digits201")
+    assert isinstance(est, nv.estimators.WeightSharing) and (est.epochs, est.train_none) == (2, False)
+    assert est.channels == recipe.channels
+    lab.run_button.click()
+    assert lab.wait(120) and lab.error_ is None
+    stats = lab.results_["supernet-2ep"]["stats"]
+    assert len(lab.results_["supernet-2ep"]["scores"]) == 8 and -1 <= stats["spearman"] <= 1
+    import pandas as pd
+
+    chains = nv.MacroSpace(max_layers=2)
+    df = pd.DataFrame({"arch": [str(chains.sample(seed=i)) for i in range(3)], "acc": [0.3, 0.5, 0.7]})
+    macro = nv.widgets.ProxyLab(nv.bench.from_dataframe(df, space=chains, on_duplicate="first"), proxies=("params",))
+    assert "supernet-20ep" not in macro.proxies_select.options  # a supernet holds cells only
+    with pytest.raises(nv.errors.UnknownNameError, match="supernet-<epochs>ep"):
+        nv.widgets.ProxyLab("digits201", proxies=("supernet-many",))
+
+
 def test_proxy_lab_shows_every_proxy_and_how_to_choose_several():
     lab = nv.widgets.ProxyLab("nb201-12epoch", proxies=("params", "synflow"), sample_size=5)
     options = lab.proxies_select.options

@@ -14,11 +14,15 @@ import numpy as np
 from ..errors import InvalidArgumentError, UnknownNameError
 from ._common import Throttle, WidgetBase, int_value, new_figure, show_figure, show_text, table_html
 
-__all__ = ["TRAINING_PROXIES", "ProxyLab", "proxy_stats", "top_k_hit_rate"]
+__all__ = ["SUPERNET_PROXIES", "TRAINING_PROXIES", "ProxyLab", "proxy_stats", "top_k_hit_rate"]
 
 #: Training fidelities offered beside the zero-cost proxies: ``train-<epochs>ep[-<pixels>px][-<percent>pct]``.
 TRAINING_PROXIES = ("train-1ep", "train-2ep", "train-1ep-4px", "train-1ep-25pct")
 _TRAIN = re.compile(r"^train-(\d+)ep(?:-(\d+)px)?(?:-(\d+)pct)?$")
+#: Weight sharing offered beside them: ``supernet-<epochs>ep``, one supernet trained for that many epochs (paths
+#: without ``none``, which ranks better on these tables: ``benchmarks/weight_sharing.py``), every cell judged with it.
+SUPERNET_PROXIES = ("supernet-20ep",)
+_SUPERNET = re.compile(r"^supernet-(\d+)ep$")
 CHUNK = 10  # architectures scored between two looks at the Stop button
 
 
@@ -89,7 +93,8 @@ class ProxyLab(WidgetBase):
     proxies : sequence
         Selected at first: zero-cost names (``ZeroCost.available()``), training
         fidelities ``"train-<epochs>ep[-<pixels>px][-<percent>pct]"`` (see
-        :data:`TRAINING_PROXIES`), or Estimator objects (or ``{label: estimator}``).
+        :data:`TRAINING_PROXIES`), a weight-sharing supernet ``"supernet-<epochs>ep"``
+        (:data:`SUPERNET_PROXIES`; cell spaces), or Estimator objects (or ``{label: estimator}``).
         When the table has a build recipe (``nv.bench.recipe(name)``, e.g. digits201's),
         the proxies score the recipe's networks (its width and depth) and training
         fidelities train with its settings, so that only the fidelity differs from the
@@ -235,13 +240,19 @@ class ProxyLab(WidgetBase):
         items = list(proxies.items()) if isinstance(proxies, Mapping) else [(None, p) for p in proxies]
         options = {name: name for name in ZeroCost.available()}
         options.update({name: name for name in TRAINING_PROXIES})
+        from ..spaces.cell import CellSpace
+
+        if isinstance(self.space_, CellSpace):
+            options.update({name: name for name in SUPERNET_PROXIES})
         self._initial = []
         for label, p in items:
             if isinstance(p, str):
-                if p not in options and not _TRAIN.match(p):
+                supernet = _SUPERNET.match(p) and isinstance(self.space_, CellSpace)
+                if p not in options and not _TRAIN.match(p) and not supernet:
                     raise UnknownNameError(
                         f"unknown proxy {p!r}; accepted: {', '.join(map(repr, ZeroCost.available()))}, training "
-                        "fidelities such as 'train-2ep', 'train-1ep-4px', 'train-1ep-25pct', or Estimator objects")
+                        "fidelities such as 'train-2ep', 'train-1ep-4px', 'train-1ep-25pct', a supernet "
+                        "'supernet-<epochs>ep' (cell spaces), or Estimator objects")
                 options[label or p] = p
                 self._initial.append(label or p)
             elif callable(getattr(p, "evaluate", None)):
@@ -276,6 +287,13 @@ class ProxyLab(WidgetBase):
 
         name = self.bench_.name if self.bench_ is not None else None
         recipe = RECIPES.get(name)  # the table's own recipe, if nasviz built it: the same networks as the truth
+        shared = _SUPERNET.match(choice)
+        if shared is not None:
+            from ..estimators.weight_sharing import WeightSharing
+
+            width = {"channels": recipe.channels, "cells_per_stage": recipe.cells_per_stage} if recipe else {}
+            return WeightSharing(data, space=self.space_, epochs=int(shared.group(1)), train_none=False, seed=seed,
+                                 **width)
         m = _TRAIN.match(choice)
         if m is None:
             from ..estimators.zero_cost import ZeroCost
