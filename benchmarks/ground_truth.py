@@ -10,6 +10,10 @@ are left out):
   >= 0.85 for ``shifted201``);
 - **saturation**: median and interquartile range of the mean final validation accuracy (goal:
   median <= 0.90, IQR >= 5 points);
+- the same over functionally distinct classes: NAS-Bench-201's classes keep zero terms, so cells that
+  differ only in what they add zero to are separate classes, though they compute one function (and,
+  with parameter-free differences, train to identical numbers); ``space.canonical(arch,
+  zeros="drop")`` merges them, and one class per function is kept;
 - **the ladder** (``--ladder N``): ``N`` random connected classes of the table are trained
   again with a seed the table does not hold (``--proxy-seed``), once per proxy: k epochs of
   training (its own k-epoch schedule), the table's full recipe, lower resolution and less data
@@ -159,6 +163,16 @@ def main(argv=None) -> int:
           f"(mean of {fig['half_runs']} runs vs mean of the other {fig['half_runs']}) {fig['half']:.3f}")
     print(f"  spread: median {100 * fig['median']:.1f}%, interquartile range {100 * fig['q1']:.1f}-"
           f"{100 * fig['q3']:.1f}% ({100 * fig['iqr']:.1f} points)")
+    # classes that differ only in what they add zero to compute one function (and often train alike): the same
+    # figures over one class per function, the first in the table's order
+    first = {}
+    for k, cell in enumerate(cells.tolist()):
+        first.setdefault(bench.space.canonical(bench.space[int(cell)], zeros="drop"), k)
+    distinct = reliability(final[sorted(first.values())])
+    fig["zeros_dropped"] = distinct
+    print(f"  over {distinct['classes']:,} functionally distinct classes (space.canonical(arch, zeros='drop')): "
+          f"single run {distinct['single']:.3f}, split-half {distinct['half']:.3f}, median "
+          f"{100 * distinct['median']:.1f}%, IQR {100 * distinct['iqr']:.1f} points")
     if args.ladder:
         rng = np.random.default_rng(args.seed)
         pick = np.sort(rng.choice(len(cells), size=min(args.ladder, len(cells)), replace=False))

@@ -113,6 +113,23 @@ def test_canonical_count_matches_nas_bench_201(space):
     assert len(classes) == 6466
 
 
+def test_canonical_without_zero_terms(space):
+    """Dropping the zero terms merges NAS-Bench-201's classes into 5,390 (DESIGN.md), never splits one."""
+    keep, drop = {}, {}
+    for a in space.enumerate():
+        keep.setdefault(space.canonical(a), set()).add(space.canonical(a, zeros="drop"))
+        drop.setdefault(space.canonical(a, zeros="drop"), 0)
+    assert len(drop) == 5390 and all(len(v) == 1 for v in keep.values())
+    a = space.from_string("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|")
+    assert space.canonical(a, zeros="drop") == "(0)@nor_conv_3x3"
+    dead = space.from_string("|none~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|none~0|none~1|nor_conv_3x3~2|")
+    assert space.canonical(dead, zeros="drop") == "((0)@nor_conv_3x3)@nor_conv_3x3"  # the conv of node 1 (zero) drops
+    assert space.canonical(dead) == "#+#+(#+(0)@nor_conv_3x3)@nor_conv_3x3"
+    assert space.canonical(space.from_ops(["none"] * 6), zeros="drop") == "#"
+    with pytest.raises(NasvizError, match="'keep', 'drop'"):
+        space.canonical(a, zeros="no")
+
+
 def test_canonical_semantics(space):
     a = space.from_string("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|")
     # skip_connect passes its input on; zero terms are kept, as in NAS-Bench-201
