@@ -26,7 +26,7 @@ Examples
 >>> import nasviz as nv
 >>> from nasviz import grading
 >>> space = nv.CellSpace()
->>> report = grading.check_reaches_output(space.is_connected)
+>>> report = grading.check_reaches_output(space.is_connected, forbidden=())  # the reference itself
 CellSpace.is_connected: all 4 checks passed
   ✓ returns True or False
   ✓ agrees with the definition on 9 hand-picked cells
