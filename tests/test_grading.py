@@ -161,7 +161,11 @@ def test_check_mutation_catches_global_random_state():
         return options[np.random.randint(len(options))]
 
     report = failure(grading.check_mutation, global_rng, SPACE, **FEW)
-    assert {c.name for c in report.failures} == {"same seed, same cell", "leaves global random state alone"}
+    failed = {c.name for c in report.failures}
+    assert {"same seed, same cell", "leaves global random state alone"} <= failed
+    # the unseeded global draws may also miss a neighbour in the few samples of FEW: that depends on the global
+    # state the tests before this one left, so it is allowed, and nothing else is
+    assert failed <= {"same seed, same cell", "leaves global random state alone", "can return every connected neighbour"}
     assert "numpy's global generator" in message(report, "leaves global")
 
 
