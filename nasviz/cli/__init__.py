@@ -259,16 +259,16 @@ def _cmd_export(args) -> int:
     if args.benchmark is not None and args.benchmark not in RECIPES:
         raise InvalidArgumentError(f"--benchmark {args.benchmark!r} has no recipe; accepted: "
                                    f"{', '.join(repr(n) for n in RECIPES if RECIPES[n].space is None)}")
+    from .search import _task_data
+
+    data = _task_data(args)  # the benchmark's own task, or scikit-learn's digits
     if args.benchmark is None:
-        from ..data import digits
         from ..estimators import Training
 
-        data = digits()
         est = Training(data, epochs=args.epochs or 4, seed=args.seed)
     else:
-        recipe = RECIPES[args.benchmark]
-        data = recipe.data()
-        est = recipe.estimator(args.seed, data=data, **({"epochs": args.epochs} if args.epochs else {}))
+        changes = {"epochs": args.epochs} if args.epochs else {}
+        est = RECIPES[args.benchmark].estimator(args.seed, data=data, **changes)
     net, result = est.train_network(arch)
     written = export(arch, args.out, model=net, onnx=False if args.no_onnx else "auto",
                      input_shape=tuple(data.X_train.shape[1:]), num_classes=data.num_classes,

@@ -180,14 +180,11 @@ def _task_data(args):
     return recipe(args.benchmark).data() if args.benchmark in RECIPES else digits()
 
 
-_DIFFERENTIABLE = ("darts", "gdas", "differentiable")
-
-
 def _strategy(args, space, name):
     """The strategy ``name`` on ``space`` with ``--seed`` (and, for darts / gdas, the task's images)."""
-    from ..strategies import get
+    from ..strategies import Differentiable, get, strategy_class
 
-    if name.lower() in _DIFFERENTIABLE:
+    if strategy_class(name)[0] is Differentiable:
         return get(name, space, seed=args.seed, data=_task_data(args), epochs=args.search_epochs)
     return get(name, space, seed=args.seed)
 

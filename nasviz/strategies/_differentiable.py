@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import InvalidArgumentError, check_choice, check_positive_int
+from ..errors import check_choice
 from ._common import TrackedStrategy
 from .base import StrategyFinishedError
 
@@ -61,11 +61,7 @@ class Differentiable(TrackedStrategy):
         self.arch_lr = arch_lr
         self.device = device
         check_choice("method", method, METHODS)
-        check_positive_int("epochs", epochs)
-        if data is None:
-            raise InvalidArgumentError("Differentiable trains a supernet on images: pass data=, e.g. "
-                                       "nv.data.digits()")
-        self._searcher(0)  # checks the remaining settings now, not at the first ask
+        self._searcher(0)  # the search checks its settings (data, epochs, ...) now, not at the first ask
         self.search_seed_ = None
         self.position_ = 0
         self.history_ = None
