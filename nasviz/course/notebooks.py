@@ -291,7 +291,7 @@ def grade(submission, source, *, output=None, timeout: int = 600) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    """``python -m nasviz.assignments make-student NOTEBOOK... -o FOLDER`` (and ``grade``)."""
+    """``python -m nasviz.assignments make-student NOTEBOOK... -o FOLDER`` (and ``nbgrader-course``, ``grade``)."""
     parser = argparse.ArgumentParser(
         prog="python -m nasviz.assignments",
         description="Make student versions of assignment notebooks: solutions replaced by "
@@ -300,6 +300,11 @@ def main(argv=None) -> int:
     make = sub.add_parser("make-student", help="write the student version of each notebook into a folder")
     make.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="instructor notebooks (.ipynb)")
     make.add_argument("-o", "--output", required=True, metavar="FOLDER", help="folder for the student versions")
+    course = sub.add_parser("nbgrader-course", help="copy the notebooks into an nbgrader course folder as "
+                                                    "source/<assignment>/, without the instructor-only cells")
+    course.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="instructor notebooks (.ipynb)")
+    course.add_argument("--course", required=True, metavar="FOLDER", help="the course folder (created if missing)")
+    course.add_argument("--course-id", default="nasviz", help="course id in a new nbgrader_config.py")
     grader = sub.add_parser("grade", help="run a student's notebook with the instructor's checks, hidden ones "
                                           "included, and print the points of each graded cell")
     grader.add_argument("submission", metavar="SUBMISSION", help="the student's notebook")
@@ -311,6 +316,10 @@ def main(argv=None) -> int:
         if args.command == "make-student":
             for src in args.notebooks:
                 path = make_student_file(src, args.output)
+                print(f"wrote {path}")
+        elif args.command == "nbgrader-course":
+            from .nbgrader import make_course
+            for path in make_course(args.notebooks, args.course, course_id=args.course_id):
                 print(f"wrote {path}")
         else:
             rows = grade(args.submission, args.source, output=args.output, timeout=args.timeout)
