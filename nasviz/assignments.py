@@ -1,7 +1,7 @@
 """Student versions of assignment notebooks, and grading without nbgrader.
 
-The code lives in :mod:`nasviz.course.notebooks`; this module keeps its names and
-its command line::
+The code lives in :mod:`nasviz.course.notebooks` (the command line in
+:mod:`nasviz.course.commands`); this module keeps its names and its command line::
 
     python -m nasviz.assignments make-student notebooks/assignments/A1-mutation-operator.ipynb \\
         -o notebooks/assignments/student/
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 
+from .course.commands import main
 from .course.notebooks import (
     BEGIN_HIDDEN,
     BEGIN_SOLUTION,
@@ -25,7 +26,6 @@ from .course.notebooks import (
     END_SOLUTION,
     INSTRUCTOR_TAG,
     grade,
-    main,
     make_student,
     make_student_file,
     read_notebook,
