@@ -1,6 +1,7 @@
 """Differentiable search against the truth: what DARTS and GDAS return, epoch by epoch, next to evolution.
 
-For ``--seeds`` seeds, first-order DARTS and GDAS (``nv.oneshot.DARTS`` / ``GDAS``) search the
+For ``--seeds`` seeds, first-order DARTS and GDAS (``nv.oneshot.DARTS`` / ``GDAS``; ``--methods`` adds
+second-order DARTS, ``darts-2nd``) search the
 cell space on the truth's own task (``nv.data.digits()`` for digits201; with ``--truth shifted201``
 that table's task, read from its build journal as a partial table) with a supernet of the tables'
 width (4 channels), ``--epochs`` epochs, one thread. After every search epoch the derived cell (the
@@ -23,6 +24,7 @@ Usage::
 
     python benchmarks/differentiable.py                       # 5 seeds, 20 epochs, digits201
     python benchmarks/differentiable.py --seeds 2 --epochs 3  # a quick check that it runs
+    python benchmarks/differentiable.py --methods darts,darts-2nd   # first against second order
 
 The machine may be shared: the load average is printed next to the timings.
 """
@@ -69,9 +71,11 @@ def _truth(name, nv):
 
 
 def _search(nv, method, data, args, seed):
-    cls = nv.oneshot.DARTS if method == "darts" else nv.oneshot.GDAS
-    return cls(nv.CellSpace(), data, epochs=args.epochs, channels=args.channels, arch_lr=args.arch_lr,
-               seed=seed).run()
+    settings = dict(epochs=args.epochs, channels=args.channels, arch_lr=args.arch_lr, seed=seed)
+    if method == "darts-2nd":  # the second-order (unrolled) update, exact
+        return nv.oneshot.DARTS(nv.CellSpace(), data, order=2, **settings).run()
+    cls = {"darts": nv.oneshot.DARTS, "gdas": nv.oneshot.GDAS}[method]
+    return cls(nv.CellSpace(), data, **settings).run()
 
 
 def _baseline(nv, strategy_name, recipe, data, seconds, seed):
@@ -90,7 +94,8 @@ def main(argv=None) -> None:
     parser.add_argument("--channels", type=int, default=4)
     parser.add_argument("--arch-lr", type=float, default=0.01, help="Adam lr of the architecture weights")
     parser.add_argument("--truth", default="digits201", choices=("digits201", "shifted201"))
-    parser.add_argument("--methods", default="darts,gdas")
+    parser.add_argument("--methods", default="darts,gdas", help="comma-separated: darts, darts-2nd (second order), "
+                        "gdas (default darts,gdas)")
     parser.add_argument("--baselines", default="evolution,random", help="comma-separated strategy names, or ''")
     args = parser.parse_args(argv)
 
