@@ -121,7 +121,10 @@ ops train to be useful together, and the derived cell comes from small differenc
 epoch to epoch: the table above shows the cell, and its truth, jumping as they do. One run says little, so the
 benchmark ran 5 seeds of 20 epochs (`python benchmarks/differentiable.py`): averaged over the seeds, the derived
 cells sat between the 24th and the 55th percentile of the table at every epoch, no better than a random cell,
-while regularized evolution given the same wall-clock time of training found cells at the 72nd. (A larger architecture learning rate moves alpha
+while regularized evolution given the same wall-clock time of training found cells at the 72nd. The second-order
+update (`DARTS(order=2)`: alpha's gradient taken through one virtual step of the weights) did no better: over 5
+seeds of 20 epochs its cells sat between the 35th and the 62nd percentile, the 40th at the end, for about 1.5 times
+the search time (`--methods darts-2nd`). (A larger architecture learning rate moves alpha
 further, but which op gains changes from run to run: in one run of 20 epochs at `arch_lr=0.05` `none` rose
 to 0.32, in another of 10 epochs `nor_conv_3x3` gained as much as `none`. After BatchNorm the scale of a mixed
 edge hardly matters, so the loss says little about which op should win; exercise 3 tries it.)
