@@ -24,6 +24,7 @@ are left out):
 Usage::
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/ground_truth.py                       # shifted201's journal
+    python benchmarks/ground_truth.py --seeds 0 1 2 3 4 5     # the classes complete in seeds 0-5 only
     OMP_WAIT_POLICY=PASSIVE python benchmarks/ground_truth.py --ladder 200 --workers 2
     python benchmarks/ground_truth.py --name digits201 --table nasviz/bench/data/digits201.npz
 
@@ -137,6 +138,8 @@ def main(argv=None) -> int:
     parser.add_argument("--name", default="shifted201", help="the table's recipe name (default shifted201)")
     parser.add_argument("--journal", default=None, help="its build journal (default the table's own)")
     parser.add_argument("--table", default=None, help="a table file instead of the journal")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, metavar="S",
+                        help="with the journal: these seeds only (default the recipe's), e.g. 0 1 2 3 4 5")
     parser.add_argument("--ladder", type=int, default=0, help="train the proxies on this many classes")
     parser.add_argument("--proxy-seed", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
@@ -150,7 +153,7 @@ def main(argv=None) -> int:
     if args.table:
         bench = nv.bench.load(args.table)
     else:
-        bench = journal_table(args.name, journal=args.journal, partial=True)
+        bench = journal_table(args.name, journal=args.journal, partial=True, seeds=args.seeds)
     cells, rows = connected_classes(bench)
     final = np.asarray(bench.array("val_acc"))[rows, :, -1]
     complete = np.isfinite(final).all(1)
