@@ -365,7 +365,7 @@ def _truth_sample(args, nv, rng):
     from nasviz.bench.build.recipes import get_recipe
 
     recipe = get_recipe(args.truth)
-    bench = journal_table(args.truth, journal=args.journal, partial=True)
+    bench = journal_table(args.truth, journal=args.journal, partial=True, seeds=args.truth_seeds)
     space = bench.space
     class_of, reps = space.canonical_classes()
     final = np.asarray(bench.array("val_acc"))[:, :, -1]
@@ -378,8 +378,9 @@ def _truth_sample(args, nv, rng):
     args.sample = len(indices)
     args.truth_table = bench
     args.channels = recipe.channels
+    seeds = recipe.seeds if args.truth_seeds is None else args.truth_seeds
     return indices, (f"{args.truth}'s task ({recipe.data().input_shape}), {len(ok):,} connected classes with "
-                     f"all {len(recipe.seeds)} seeds in its journal")
+                     f"all {len(seeds)} seeds {list(seeds)} in its journal")
 
 
 def main(argv=None) -> None:
@@ -407,6 +408,8 @@ def main(argv=None) -> None:
                         help="a table nasviz builds (e.g. shifted201): sample its connected classes with every "
                              "seed in its journal, score them on its task and width, rank against its mean")
     parser.add_argument("--journal", default=None, help="with --truth: its build journal (default its own)")
+    parser.add_argument("--truth-seeds", type=int, nargs="+", default=None, metavar="S",
+                        help="with --truth: the classes complete in these seeds, their mean (default the recipe's)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.nb201_proxies = {"none": [], "all": None}.get(args.nb201_proxies, args.nb201_proxies.split(","))
