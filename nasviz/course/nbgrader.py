@@ -110,13 +110,11 @@ def make_course(notebooks, course, *, course_id: str = "nasviz") -> list[Path]:
     if not paths:
         raise InvalidArgumentError("no notebooks given; pass the instructor notebooks, "
                                    "e.g. notebooks/assignments/A*.ipynb")
-    names = [assignment_name(p) for p in paths]
-    for p in paths:
+    names, seen = [assignment_name(p) for p in paths], {}
+    for p, name in zip(paths, names):  # all checked before anything is written
         if not p.is_file():
             raise InvalidArgumentError(f"no notebook at {str(p)!r}; pass the instructor notebooks, "
                                        "e.g. notebooks/assignments/A*.ipynb")
-    seen = {}
-    for p, name in zip(paths, names):
         if name in seen:
             raise InvalidArgumentError(f"{str(seen[name])!r} and {str(p)!r} would both become assignment "
                                        f"{name!r}; pass one notebook per assignment")

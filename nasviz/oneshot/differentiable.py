@@ -55,6 +55,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -66,7 +67,10 @@ from ..errors import InvalidArgumentError, check_positive_int
 from ..spaces.cell import CellSpace
 from ..validation import check_bool, check_number, check_seed
 
-__all__ = ["DARTS", "GDAS", "DifferentiableHistory", "DifferentiableSearch", "unrolled_alpha_grad"]
+__all__ = ["DARTS", "GDAS", "HESSIANS", "DifferentiableHistory", "DifferentiableSearch", "unrolled_alpha_grad"]
+
+#: How the second-order update gets its Hessian-vector product (``DARTS(order=2, hessian=...)``).
+HESSIANS = ("exact", "finite-difference")
 
 
 @dataclass
@@ -302,7 +306,7 @@ class DifferentiableSearch:
                 net.zero_grad(set_to_none=True)
                 if self._order() == 2:
                     grad, arch_loss = unrolled_alpha_grad(
-                        net, lambda: self._edge_weights(alpha, epoch, noise), alpha,
+                        net, lambda epoch=epoch: self._edge_weights(alpha, epoch, noise), alpha,
                         (data.X_train[wb], data.y_train[wb]), (data.X_train[ab], data.y_train[ab]),
                         lr=lr_now, weights_opt=weights_opt, weight_decay=self.weight_decay,
                         hessian=self.hessian)
@@ -387,7 +391,7 @@ class DARTS(DifferentiableSearch):
         if self.order not in (1, 2) or isinstance(self.order, bool):
             raise InvalidArgumentError(f"order must be 1 (first-order DARTS) or 2 (second order, unrolled), "
                                        f"got {self.order!r}")
-        if self.hessian not in ("exact", "finite-difference"):
+        if self.hessian not in HESSIANS:
             raise InvalidArgumentError(f"hessian must be 'exact' or 'finite-difference' (the paper's estimate), "
                                        f"got {self.hessian!r}")
         super()._check()
@@ -507,6 +511,8 @@ def unrolled_alpha_grad(net, edge_weights, alpha, train, val, *, lr, weights_opt
     import torch
     import torch.nn.functional as F
 
+    if hessian not in HESSIANS:
+        raise InvalidArgumentError(f"hessian must be 'finite-difference' or 'exact', got {hessian!r}")
     params = [p for p in net.parameters() if p.requires_grad]
     saved = [p.detach().clone() for p in params]
     buffers = [b.detach().clone() for b in net.buffers()]
@@ -521,32 +527,25 @@ def unrolled_alpha_grad(net, edge_weights, alpha, train, val, *, lr, weights_opt
                 p.copy_(saved[k] if step is None else saved[k] + scale * step[k])
 
     momentum = weights_opt.param_groups[0].get("momentum", 0.0) if weights_opt is not None else 0.0
-    if hessian not in ("finite-difference", "exact"):
-        raise InvalidArgumentError(f"hessian must be 'finite-difference' or 'exact', got {hessian!r}")
 
     def moment(p):
         buf = weights_opt.state.get(p, {}).get("momentum_buffer") if weights_opt is not None else None
         return momentum * buf if buf is not None and momentum else 0.0
 
-    if hessian == "exact":
-        from torch.func import functional_call
+    try:
+        if hessian == "exact":
+            from torch.func import functional_call
 
-        names = [n for n, p in net.named_parameters() if p.requires_grad]
-        try:
+            names = [n for n, p in net.named_parameters() if p.requires_grad]
             grads = torch.autograd.grad(loss_at(train), params, create_graph=True, allow_unused=True)
             ahead = {n: p - lr * ((0.0 if g is None else g) + weight_decay * p + moment(p))
                      for n, p, g in zip(names, params, grads)}
             weights, chosen = edge_weights()
-            with _swapped_forward(net):
+            with _forward_weighted(net):
                 out = functional_call(net, ahead, (val[0], weights, chosen))
             val_loss = F.cross_entropy(out, val[1])
             grad = torch.autograd.grad(val_loss, alpha, allow_unused=True)[0]
             return (torch.zeros_like(alpha) if grad is None else grad.detach()), val_loss.detach()
-        finally:
-            with torch.no_grad():
-                for b, old in zip(net.buffers(), buffers):
-                    b.copy_(old)
-    try:
         # the virtual step w' = w - lr * d
         grads = torch.autograd.grad(loss_at(train), params, allow_unused=True)
         step = [(torch.zeros_like(p) if g is None else g.detach()) + weight_decay * p.detach() + moment(p)
@@ -575,17 +574,12 @@ def unrolled_alpha_grad(net, edge_weights, alpha, train, val, *, lr, weights_opt
                 b.copy_(old)
 
 
-class _swapped_forward:
+@contextlib.contextmanager
+def _forward_weighted(net):
     """Within the block, ``net(x, weights, chosen)`` is ``net.forward_weighted(x, weights, chosen)``
     (``torch.func.functional_call`` calls a module's ``forward``)."""
-
-    def __init__(self, net):
-        self.net = net
-
-    def __enter__(self):
-        self.net.forward = self.net.forward_weighted
-        return self.net
-
-    def __exit__(self, *exc):
-        del self.net.forward
-        return False
+    net.forward = net.forward_weighted
+    try:
+        yield net
+    finally:
+        del net.forward
